@@ -1,0 +1,55 @@
+# Kundreg: `make run` starts everything, `make test` runs every test.
+# Both use embedded PostgreSQL and Redis under var/ unless DATABASE_URL / REDIS_URL are set.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+EMBEDDED := $(PY) -m config.embedded run --
+PORT ?= 8000
+export PORT
+
+.PHONY: install run test bench lint fmt check messages browser clean stop
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+run: install
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(EMBEDDED) sh scripts/run.sh
+
+test: install browser
+	DJANGO_SETTINGS_MODULE=config.settings.test $(EMBEDDED) sh scripts/test.sh $(ARGS)
+
+bench: install
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(EMBEDDED) $(PY) -m benchmarks.run
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DJANGO_SETTINGS_MODULE=config.settings.test $(EMBEDDED) sh -c '$(PY) manage.py check && $(PY) manage.py makemigrations --check --dry-run'
+
+fmt: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+messages: install
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(EMBEDDED) sh -c 'for l in sv da nb; do $(PY) manage.py makemessages -l $$l --no-obsolete -i ".venv/*" -i "var/*"; done'
+
+# Browser tests drive Debian's Chromium (never a downloaded browser).
+browser:
+	@test -x /usr/bin/chromium || (command -v apt-get >/dev/null && \
+		(apt-get install -y --no-install-recommends chromium || \
+		 (apt-get update && apt-get install -y --no-install-recommends chromium))) || \
+		(echo "Chromium is missing: apt-get install chromium" >&2; exit 1)
+
+stop: install
+	$(PY) -m config.embedded stop
+
+clean: stop
+	rm -rf var/postgres var/redis var/static var/run

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
+from django.utils.translation import gettext_lazy as _
+
+
+class AnonymizationConfig(AppConfig):
+    name = "anonymization"
+    verbose_name = _("Anonymization")
+
+    def ready(self) -> None:
+        # Each app's pii.py registers its models, as admin.py does with the admin site.
+        autodiscover_modules("pii")

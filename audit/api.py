@@ -1,0 +1,34 @@
+from django_filters import rest_framework as filters
+from rest_framework import mixins, viewsets
+
+from tenancy.api_auth import HasScope
+
+from .models import ActorType, AuditEvent
+from .selectors import audit_event_list
+from .serializers import AuditEventSerializer
+
+
+class AuditEventFilter(filters.FilterSet):
+    # Declared, not generated from Meta.fields: generation queries the scoped manager at import.
+    action = filters.CharFilter(field_name="action", lookup_expr="startswith")
+    actor_type = filters.ChoiceFilter(field_name="actor_type", choices=ActorType.choices)
+    object_type = filters.CharFilter(field_name="object_type")
+    object_id = filters.CharFilter(field_name="object_id")
+    since = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+
+class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The tenant's audit log, newest first. Read-only: the log is append-only."""
+
+    queryset = AuditEvent.objects.none()
+    serializer_class = AuditEventSerializer
+    permission_classes = [HasScope]
+    required_scopes = {"read": "audit:read"}
+    filter_backends = [filters.DjangoFilterBackend]
+    filterset_class = AuditEventFilter
+    lookup_field = "seq"
+    ordering = "-seq"
+
+    def get_queryset(self):
+        return audit_event_list()

@@ -1,0 +1,174 @@
+"""The API's shared behaviour: problem+json errors, cursor pages, throttling, idempotency."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, pagination, status, throttling
+from rest_framework.response import Response
+from rest_framework.views import exception_handler, set_rollback
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_BASE = "https://kundreg.example/problems/"
+
+
+def _flatten(detail, prefix: str = "") -> list[dict]:
+    """DRF's nested error detail as a flat [{"field", "message"}] list."""
+    if isinstance(detail, dict):
+        out = []
+        for key, value in detail.items():
+            name = "" if key in ("non_field_errors", "__all__") else str(key)
+            out += _flatten(value, f"{prefix}.{name}" if prefix and name else (name or prefix))
+        return out
+    if isinstance(detail, list):
+        out = []
+        for index, item in enumerate(detail):
+            if isinstance(item, dict | list) and not isinstance(item, str):
+                out += _flatten(item, f"{prefix}[{index}]" if prefix else str(index))
+            else:
+                out.append({"field": prefix or None, "message": str(item)})
+        return out
+    return [{"field": prefix or None, "message": str(detail)}]
+
+
+def problem(status_code: int, title: str, detail: str = "", *, kind: str = "", **extra) -> Response:
+    body = {
+        "type": PROBLEM_BASE + (kind or str(status_code)),
+        "title": title,
+        "status": status_code,
+        "detail": detail or title,
+        **extra,
+    }
+    return Response(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def problem_exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None:
+        # Not an API exception: log it and still answer in the contract's shape.
+        logger.exception("Unhandled API error", exc_info=exc)
+        set_rollback()
+        return problem(500, _("Server error"), _("Something went wrong on our side."))
+    headers = {k: v for k, v in response.items() if k in ("Retry-After", "WWW-Authenticate", "Allow")}
+    if isinstance(exc, exceptions.ValidationError):
+        result = problem(
+            response.status_code,
+            _("Invalid input"),
+            _("One or more fields are invalid."),
+            kind="validation",
+            errors=_flatten(exc.detail),
+        )
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        result = problem(
+            response.status_code,
+            str(getattr(exc, "default_detail", "")) or str(detail),
+            str(detail),
+            kind=getattr(exc, "default_code", ""),
+        )
+    for key, value in headers.items():
+        result[key] = value
+    return result
+
+
+class CursorPagination(pagination.CursorPagination):
+    ordering = "-pk"
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+    def get_paginated_response(self, data):
+        return Response(
+            {"results": data, "next": self.get_next_link(), "previous": self.get_previous_link()}
+        )
+
+
+class TenantRateThrottle(throttling.SimpleRateThrottle):
+    """Per API key or user; DRF adds Retry-After to the 429."""
+
+    scope = "tenant"
+
+    def get_cache_key(self, request, view):
+        key = getattr(request._request, "api_key", None)
+        if key is not None:
+            ident = f"key:{key.prefix}"
+        elif request.user is not None and request.user.is_authenticated:
+            ident = f"user:{request.user.pk}"
+        else:
+            ident = f"ip:{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class IdempotencyConflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Idempotency-Key reused with a different request"
+    default_code = "idempotency-conflict"
+
+
+class IdempotentCreateMixin:
+    """POSTs with an ``Idempotency-Key`` header answer the same key with the same body once.
+
+    The first answer is stored (per tenant and principal); a repeat with the
+    same body gets it again without doing anything, a different body gets 409.
+    """
+
+    def create(self, request, *args, **kwargs):
+        from tenancy.models import IdempotencyRecord
+
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key:
+            return super().create(request, *args, **kwargs)
+        if len(key) > 200:
+            raise exceptions.ValidationError({"Idempotency-Key": _("At most 200 characters.")})
+        api_key = getattr(request._request, "api_key", None)
+        principal = f"key:{api_key.prefix}" if api_key else f"user:{request.user.pk}"
+        digest = hashlib.sha256(
+            json.dumps(request.data, sort_keys=True, default=str).encode()
+            + request.path.encode()
+        ).hexdigest()
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    record = IdempotencyRecord.objects.create(
+                        key=key,
+                        principal=principal,
+                        method=request.method,
+                        path=request.path,
+                        request_hash=digest,
+                    )
+            except IntegrityError:
+                record = IdempotencyRecord.objects.select_for_update().get(
+                    key=key, principal=principal
+                )
+                if record.request_hash != digest:
+                    raise IdempotencyConflict(
+                        _("This Idempotency-Key was used with a different request.")
+                    ) from None
+                response = Response(record.response_body, status=record.response_status)
+                response["Idempotent-Replayed"] = "true"
+                return response
+            response = super().create(request, *args, **kwargs)
+            if response.status_code >= 400:
+                # A failed attempt may be retried with the same key.
+                record.delete()
+            else:
+                record.response_status = response.status_code
+                record.response_body = response.data
+                record.save(update_fields=["response_status", "response_body"])
+            return response

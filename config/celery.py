@@ -1,0 +1,23 @@
+"""The Celery app: Redis broker, late acks, tenant-aware tasks (see tenancy/tasks.py)."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+
+app = Celery("kundreg")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "worker-heartbeat": {
+        "task": "tenancy.tasks.heartbeat",
+        "schedule": 30.0,
+    },
+    "purge-idempotency-records": {
+        "task": "tenancy.tasks.purge_idempotency_records",
+        "schedule": crontab(minute=17),
+    },
+}

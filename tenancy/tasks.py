@@ -1,0 +1,79 @@
+"""The task base every tenant-owned job uses, and the floor's own periodic tasks.
+
+Tasks take a tenant id (never objects), enter that tenant's context themselves
+(ORM scope and the database's ``app.tenant_id``), and are sent only after the
+surrounding transaction commits, so a worker never sees a row that is not there yet.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import Task, shared_task
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from .context import current_tenant, each_tenant, tenant_context
+from .models import IdempotencyRecord, Tenant
+
+HEARTBEAT_KEY = "worker:heartbeat"
+
+
+class TenantTask(Task):
+    """A task run inside one tenant's context; call with ``tenant_id=`` as a keyword."""
+
+    abstract = True
+    acks_late = True
+    reject_on_worker_lost = True
+
+    def __call__(self, *args, tenant_id: int, **kwargs):
+        tenant = Tenant.objects.get(pk=tenant_id, is_active=True)
+        with tenant_context(tenant):
+            return super().__call__(*args, **kwargs)
+
+    def enqueue(self, *args, tenant: Tenant | None = None, **kwargs) -> None:
+        """Send after the current transaction commits (at once when there is none)."""
+        tenant = tenant or current_tenant()
+        if tenant is None:
+            raise RuntimeError(f"{self.name} needs a tenant to run under.")
+        tenant_id = tenant.pk
+        transaction.on_commit(
+            lambda: self.apply_async(args=args, kwargs={**kwargs, "tenant_id": tenant_id})
+        )
+
+
+def tenant_task(*args, **options):
+    """``@tenant_task`` = ``@shared_task(base=TenantTask, bind=...)``."""
+    options.setdefault("base", TenantTask)
+    return shared_task(*args, **options)
+
+
+@shared_task
+def heartbeat() -> str:
+    """Beat's proof of life for /healthz: a worker ran a scheduled task recently."""
+    now = timezone.now().isoformat()
+    cache.set(HEARTBEAT_KEY, now, timeout=300)
+    return now
+
+
+@shared_task
+def purge_idempotency_records() -> int:
+    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+    removed = 0
+    for _tenant in each_tenant():
+        removed += IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()[0]
+    return removed
+
+
+@tenant_task
+def whoami() -> dict:
+    """Reports the tenant it runs under, as the ORM and the database see it (used by /healthz tests)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('app.tenant_id', true)")
+        (db_tenant,) = cursor.fetchone()
+    tenant = current_tenant()
+    return {"tenant": tenant.slug if tenant else None, "db_tenant": db_tenant}

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("tenant/switch/", views.tenant_switch, name="tenant-switch"),
+    path("registers/", views.register_index, name="register-index"),
+    path("registers/<str:register>/", views.register_detail, name="register-detail"),
+    path("registers/<str:register>/<int:pk>/", views.register_detail, name="register-edit"),
+    path("api-keys/", views.api_key_list, name="api-keys"),
+    path("api-keys/<str:prefix>/revoke/", views.api_key_revoke, name="api-key-revoke"),
+]

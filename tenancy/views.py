@@ -1,0 +1,117 @@
+"""Tenant settings pages: switch tenant, reference registers, API keys."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from audit.actors import Actor
+
+from . import selectors, services
+from .decorators import tenant_perm_required
+from .forms import ApiKeyForm, ReferenceEntryForm
+from .middleware import SESSION_KEY
+from .models import ApiKey, ReferenceEntry, ReferenceRegister
+from .roles import Perm
+
+
+@login_required
+@require_POST
+def tenant_switch(request):
+    tenant_id = request.POST.get("tenant")
+    membership = selectors.memberships_of(request.user).filter(tenant_id=tenant_id).first()
+    if membership is None:
+        raise Http404
+    request.session[SESSION_KEY] = membership.tenant_id
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        target = "/"
+    return redirect(target)
+
+
+@tenant_perm_required(Perm.SETTINGS_EDIT)
+def register_index(request):
+    counts = {r: 0 for r in ReferenceRegister.values}
+    for entry in ReferenceEntry.objects.only("register"):
+        counts[entry.register] += 1
+    registers = [(value, label, counts[value]) for value, label in ReferenceRegister.choices]
+    return render(request, "tenancy/register_index.html", {"registers": registers})
+
+
+def _register_or_404(register: str) -> str:
+    if register not in ReferenceRegister.values:
+        raise Http404
+    return register
+
+
+@tenant_perm_required(Perm.SETTINGS_EDIT)
+def register_detail(request, register, pk=None):
+    register = _register_or_404(register)
+    entry = get_object_or_404(ReferenceEntry, pk=pk, register=register) if pk else None
+    form = ReferenceEntryForm(request.POST or None, instance=entry)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reference_entry_save(
+                entry=entry,
+                actor=Actor.user(request.user),
+                register=register,
+                **form.cleaned_data,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("register-detail", register=register)
+    return render(
+        request,
+        "tenancy/register_detail.html",
+        {
+            "register": register,
+            "register_label": ReferenceRegister(register).label,
+            "entries": selectors.reference_entries(register),
+            "form": form,
+            "editing": entry,
+        },
+    )
+
+
+@tenant_perm_required(Perm.API_KEYS_MANAGE)
+def api_key_list(request):
+    form = ApiKeyForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _obj, new_key = services.api_key_create(
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                actor=Actor.user(request.user),
+                created_by=request.user,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            form = ApiKeyForm()
+    return render(
+        request,
+        "tenancy/api_keys.html",
+        {"keys": selectors.api_key_list(), "form": form, "new_key": new_key},
+    )
+
+
+@tenant_perm_required(Perm.API_KEYS_MANAGE)
+@require_POST
+def api_key_revoke(request, prefix):
+    key = get_object_or_404(ApiKey, prefix=prefix)
+    services.api_key_revoke(key=key, actor=Actor.user(request.user))
+    messages.success(request, _("The key %(prefix)s is revoked.") % {"prefix": key.prefix})
+    return redirect("api-keys")

@@ -1,0 +1,93 @@
+"""Shared fixtures: a real PostgreSQL test database per xdist worker, personas, a real worker.
+
+The test database is created and migrated by the owner role; every test then
+talks to it as the runtime role, so row-level security is in force throughout.
+"""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connections
+from psycopg import sql
+
+from tests.factories import ApiKeyFactory, MembershipFactory, TenantFactory, UserFactory
+
+pytest_plugins = ["tests.personas"]
+
+
+def _owner_conninfo(dbname: str) -> str:
+    cfg = settings.DATABASES["owner"]
+    return psycopg.conninfo.make_conninfo(
+        dbname=dbname,
+        user=cfg["USER"],
+        password=cfg.get("PASSWORD") or None,
+        host=cfg.get("HOST") or None,
+        port=cfg.get("PORT") or None,
+    )
+
+
+def _use_database(name: str) -> None:
+    for alias in ("default", "owner"):
+        connections[alias].close()
+        settings.DATABASES[alias]["NAME"] = name
+        connections[alias].settings_dict["NAME"] = name
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_blocker, worker_id):
+    name = f"test_kundreg_{worker_id}"
+    with psycopg.connect(_owner_conninfo("postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    _use_database(name)
+    with django_db_blocker.unblock():
+        call_command("migrate", verbosity=0)
+    yield name
+    with django_db_blocker.unblock():
+        connections.close_all()
+    with psycopg.connect(_owner_conninfo("postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+# Tables whose rows come from migrations and must survive between committed tests.
+_KEEP = {"django_migrations", "django_content_type", "auth_permission"}
+
+
+def _truncate_all() -> None:
+    owner = connections["owner"]
+    with owner.cursor() as cursor:
+        tables = [t for t in owner.introspection.table_names(cursor) if t not in _KEEP]
+        cursor.execute(
+            sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
+                sql.SQL(", ").join(sql.Identifier(t) for t in tables)
+            )
+        )
+
+
+@pytest.fixture
+def live_db(django_db_setup, django_db_blocker):
+    """Committed data (no wrapping transaction): for real workers, threads and owner edits."""
+    with django_db_blocker.unblock():
+        try:
+            yield
+        finally:
+            connections.close_all()
+            _truncate_all()
+            connections["owner"].close()
+
+
+@pytest.fixture
+def celery_worker(live_db):
+    """A real Celery worker thread consuming this test process's queue on the real broker."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING") as worker:
+        yield worker
+
+
+__all__ = ["ApiKeyFactory", "MembershipFactory", "TenantFactory", "UserFactory"]
