@@ -18,7 +18,13 @@ _expires = "staff login data; expires with its retention, not with customer eras
 
 pii.register(
     LibraryApiKey,  # the library's own table, unused: our keys are tenancy.ApiKey
-    id=ND, prefix=ND, hashed_key=ND, created=ND, name=ND, revoked=ND, expiry_date=ND,
+    id=ND,
+    prefix=ND,
+    hashed_key=ND,
+    created=ND,
+    name=ND,
+    revoked=ND,
+    expiry_date=ND,
 )
 pii.register(ContentType, id=ND, app_label=ND, model=ND)
 pii.register(Permission, id=ND, name=ND, content_type=ND, codename=ND)
@@ -35,8 +41,15 @@ for model in (AccessAttempt, AccessLog, AccessFailureLog):
     for f in model._meta.get_fields():
         if f.auto_created and not f.concrete:
             continue
-        if f.name in ("username", "ip_address", "user_agent", "http_accept", "path_info",
-                      "get_data", "post_data"):
+        if f.name in (
+            "username",
+            "ip_address",
+            "user_agent",
+            "http_accept",
+            "path_info",
+            "get_data",
+            "post_data",
+        ):
             rules[f.name] = personal(Scrub.DELETE_ROW, note=_expires)
         else:
             rules[f.name] = ND

@@ -7,6 +7,16 @@ from .models import AuditEvent
 
 pii.register(
     AuditEvent,
-    id=ND, tenant=ND, seq=ND, created_at=ND, actor_type=ND, actor_id=ND, action=ND,
-    object_type=ND, object_id=ND, data=ND, prev_hash=ND, hash=ND,
+    id=ND,
+    tenant=ND,
+    seq=ND,
+    created_at=ND,
+    actor_type=ND,
+    actor_id=ND,
+    action=ND,
+    object_type=ND,
+    object_id=ND,
+    data=ND,
+    prev_hash=ND,
+    hash=ND,
 )

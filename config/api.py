@@ -66,7 +66,9 @@ def problem_exception_handler(exc, context):
         logger.exception("Unhandled API error", exc_info=exc)
         set_rollback()
         return problem(500, _("Server error"), _("Something went wrong on our side."))
-    headers = {k: v for k, v in response.items() if k in ("Retry-After", "WWW-Authenticate", "Allow")}
+    headers = {
+        k: v for k, v in response.items() if k in ("Retry-After", "WWW-Authenticate", "Allow")
+    }
     if isinstance(exc, exceptions.ValidationError):
         result = problem(
             response.status_code,
@@ -139,8 +141,7 @@ class IdempotentCreateMixin:
         api_key = getattr(request._request, "api_key", None)
         principal = f"key:{api_key.prefix}" if api_key else f"user:{request.user.pk}"
         digest = hashlib.sha256(
-            json.dumps(request.data, sort_keys=True, default=str).encode()
-            + request.path.encode()
+            json.dumps(request.data, sort_keys=True, default=str).encode() + request.path.encode()
         ).hexdigest()
         with transaction.atomic():
             try:

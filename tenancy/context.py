@@ -45,7 +45,8 @@ def set_db_tenant(tenant_id: int | None, using: str = "default") -> None:
     """Set ``app.tenant_id`` for the current transaction only."""
     with connections[using].cursor() as cursor:
         cursor.execute(
-            "SELECT set_config(%s, %s, true)", [DB_SETTING, "" if tenant_id is None else str(tenant_id)]
+            "SELECT set_config(%s, %s, true)",
+            [DB_SETTING, "" if tenant_id is None else str(tenant_id)],
         )
 
 

@@ -23,7 +23,9 @@ def prepare(using: str = "owner") -> None:
     cfg = settings.DATABASES[using]
     with connections[using].cursor() as cursor:
         for name in EXTENSIONS:
-            cursor.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(name)))
+            cursor.execute(
+                sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(name))
+            )
         if cfg.get("RUNTIME_ROLE_DERIVED"):
             role = cfg["RUNTIME_ROLE"]
             cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])

@@ -10,24 +10,55 @@ ND = NOT_PERSONAL
 
 pii.register(
     Tenant,
-    id=ND, name=ND, slug=ND, country=ND, languages=ND, time_zone=ND,
-    fiscal_year_end_month=ND, fiscal_year_end_day=ND, is_active=ND, created_at=ND,
+    id=ND,
+    name=ND,
+    slug=ND,
+    country=ND,
+    languages=ND,
+    time_zone=ND,
+    fiscal_year_end_month=ND,
+    fiscal_year_end_day=ND,
+    is_active=ND,
+    created_at=ND,
 )
 pii.register(Membership, id=ND, user=ND, tenant=ND, role=ND, is_active=ND, created_at=ND)
 pii.register(
     ReferenceEntry,
-    id=ND, tenant=ND, register=ND, code=ND, name=ND, description=ND, sort_order=ND, is_active=ND,
+    id=ND,
+    tenant=ND,
+    register=ND,
+    code=ND,
+    name=ND,
+    description=ND,
+    sort_order=ND,
+    is_active=ND,
 )
 pii.register(NumberSeries, id=ND, tenant=ND, key=ND, next_value=ND)
 pii.register(
     ApiKey,
-    id=ND, prefix=ND, hashed_key=ND, created=ND, name=ND, revoked=ND, expiry_date=ND,
-    tenant=ND, scopes=ND, last_used_at=ND, created_by=ND,
+    id=ND,
+    prefix=ND,
+    hashed_key=ND,
+    created=ND,
+    name=ND,
+    revoked=ND,
+    expiry_date=ND,
+    tenant=ND,
+    scopes=ND,
+    last_used_at=ND,
+    created_by=ND,
 )
 pii.register(
     IdempotencyRecord,
-    id=ND, tenant=ND, key=ND, principal=ND, method=ND, path=ND, request_hash=ND,
-    response_status=ND, created_at=ND,
+    id=ND,
+    tenant=ND,
+    key=ND,
+    principal=ND,
+    method=ND,
+    path=ND,
+    request_hash=ND,
+    response_status=ND,
+    created_at=ND,
     # The stored answer may echo a customer; records live IDEMPOTENCY_KEY_TTL_HOURS.
     response_body=personal(Scrub.DELETE_ROW, note="purged hourly after the TTL"),
 )
@@ -36,8 +67,15 @@ pii.register(
 _staff = "staff member's account; removed with the account, not by customer erasure"
 pii.register(
     get_user_model(),
-    id=ND, password=ND, last_login=ND, is_superuser=ND, is_staff=ND, is_active=ND,
-    date_joined=ND, groups=ND, user_permissions=ND,
+    id=ND,
+    password=ND,
+    last_login=ND,
+    is_superuser=ND,
+    is_staff=ND,
+    is_active=ND,
+    date_joined=ND,
+    groups=ND,
+    user_permissions=ND,
     username=personal(Scrub.REPLACE, "deleted-user", note=_staff),
     first_name=personal(Scrub.BLANK, note=_staff),
     last_name=personal(Scrub.BLANK, note=_staff),

@@ -7,5 +7,3 @@ class MeSerializer(serializers.Serializer):
     key = serializers.CharField(allow_null=True)
     user = serializers.CharField(allow_null=True)
     scopes = serializers.ListField(child=serializers.CharField())
-
-

@@ -131,7 +131,9 @@ def api_key_revoke(*, key: ApiKey, actor: Actor) -> ApiKey:
     if not key.revoked:
         key.revoked = True
         key.save(update_fields=["revoked"])
-        audit_record(action="api_key.revoked", actor=actor, object_type="api_key", object_id=key.prefix)
+        audit_record(
+            action="api_key.revoked", actor=actor, object_type="api_key", object_id=key.prefix
+        )
     return key
 
 

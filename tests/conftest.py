@@ -36,11 +36,19 @@ def _use_database(name: str) -> None:
         connections[alias].settings_dict["NAME"] = name
 
 
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_blocker, worker_id):
-    name = f"test_kundreg_{worker_id}"
+def _drop(name: str) -> None:
     with psycopg.connect(_owner_conninfo("postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_blocker, worker_id, testrun_uid):
+    # Unique per run as well as per worker: concurrent runs may share one server.
+    name = f"test_kundreg_{testrun_uid[:8]}_{worker_id}"
+    _drop(name)
+    with psycopg.connect(_owner_conninfo("postgres"), autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     _use_database(name)
     with django_db_blocker.unblock():
@@ -48,8 +56,7 @@ def django_db_setup(django_db_blocker, worker_id):
     yield name
     with django_db_blocker.unblock():
         connections.close_all()
-    with psycopg.connect(_owner_conninfo("postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    _drop(name)
 
 
 # Tables whose rows come from migrations and must survive between committed tests.

@@ -1,6 +1,7 @@
 """The test suite: real PostgreSQL and Redis, fast password hashing."""
 
 import os
+import uuid
 
 from .base import *  # noqa: F403
 
@@ -16,9 +17,11 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"tenant": "10000/
 LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "WARNING"}}  # noqa: F405
 
 # pytest-xdist workers share one Redis: each gets its own queue and cache keys.
+# Concurrent runs may share it too, so the run's id is part of the names.
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
-CACHES["default"]["KEY_PREFIX"] = f"kundreg-test-{_WORKER}"  # noqa: F405
-CELERY_TASK_DEFAULT_QUEUE = f"test-{_WORKER}"
+_RUN = (os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex)[:8]
+CACHES["default"]["KEY_PREFIX"] = f"kundreg-test-{_RUN}-{_WORKER}"  # noqa: F405
+CELERY_TASK_DEFAULT_QUEUE = f"test-{_RUN}-{_WORKER}"
 MEDIA_ROOT = VAR_DIR / "test-media" / _WORKER  # noqa: F405
 # Serve static files from the app directories, no collectstatic needed.
 WHITENOISE_AUTOREFRESH = True

@@ -55,14 +55,18 @@ def test_raw_sql_without_tenant_sees_no_rows(entries):
 
 
 def test_row_security_refuses_writing_into_another_tenant(entries):
-    with tenant_context(entries.tenant_a), pytest.raises(DatabaseError):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO tenancy_referenceentry "
-                "(tenant_id, register, code, name, description, sort_order, is_active) "
-                "VALUES (%s, 'district', 'X', 'X', '', 0, true)",
-                [entries.tenant_b.pk],
-            )
+    with (
+        tenant_context(entries.tenant_a),
+        pytest.raises(DatabaseError),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "INSERT INTO tenancy_referenceentry "
+            "(tenant_id, register, code, name, description, sort_order, is_active) "
+            "VALUES (%s, 'district', 'X', 'X', '', 0, true)",
+            [entries.tenant_b.pk],
+        )
 
 
 def test_runtime_role_cannot_switch_row_security_off(entries):
