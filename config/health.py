@@ -23,14 +23,14 @@ def _redis() -> bool:
     try:
         cache.set("healthz", "1", timeout=10)
         return cache.get("healthz") == "1"
-    except Exception:  # noqa: BLE001 - any failure means "not healthy"
+    except Exception:  # any failure means "not healthy"
         return False
 
 
 def _worker() -> bool:
     try:
         return bool(celery_app.control.ping(timeout=1.0))
-    except Exception:  # noqa: BLE001
+    except Exception:
         return False
 
 

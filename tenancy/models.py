@@ -222,6 +222,9 @@ class ApiKey(AbstractAPIKey, TenantOwnedModel):
         verbose_name = _("API key")
         verbose_name_plural = _("API keys")
 
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
 

@@ -1,5 +1,5 @@
 class OwnerMigratesRouter:
-    """Schema changes run as the owner role; the application reads and writes as the runtime role."""
+    """Schema changes run as the owner role; the application works as the runtime role."""
 
     def db_for_read(self, model, **hints):
         return "default"

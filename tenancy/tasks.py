@@ -69,7 +69,7 @@ def purge_idempotency_records() -> int:
 
 @tenant_task
 def whoami() -> dict:
-    """Reports the tenant it runs under, as the ORM and the database see it (used by /healthz tests)."""
+    """Report the tenant it runs under, as the ORM and the database see it."""
     from django.db import connection
 
     with connection.cursor() as cursor:
