@@ -1,10 +1,16 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .api_auth import SCOPE_PERMS
+from audit.actors import Actor
+from config.api import IdempotentCreateMixin
+
+from . import services
+from .api_auth import SCOPE_PERMS, HasScope
+from .models import ReferenceEntry, ReferenceRegister
 from .roles import role_has_perm
-from .serializers import MeSerializer
+from .serializers import MeSerializer, ReferenceEntrySerializer
 
 
 class MeView(APIView):
@@ -29,3 +35,43 @@ class MeView(APIView):
             "scopes": scopes,
         }
         return Response(MeSerializer(data).data)
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("register", enum=ReferenceRegister.values, description="only this one")
+    ]
+)
+class ReferenceEntryViewSet(
+    IdempotentCreateMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The tenant's reference registers (payment terms, districts, ...), e.g. synced from an ERP."""
+
+    queryset = ReferenceEntry.objects.none()
+    serializer_class = ReferenceEntrySerializer
+    permission_classes = [HasScope]
+    required_scopes = {"read": "customers:read", "write": "customers:write"}
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        qs = ReferenceEntry.objects.order_by("register", "sort_order", "code")
+        register = self.request.query_params.get("register")
+        return qs.filter(register=register) if register else qs
+
+    def perform_create(self, serializer):
+        # A ValidationError from the service becomes a field-level problem+json.
+        serializer.instance = services.reference_entry_save(
+            actor=Actor.from_request(self.request), **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.reference_entry_save(
+            entry=serializer.instance,
+            actor=Actor.from_request(self.request),
+            **serializer.validated_data,
+        )

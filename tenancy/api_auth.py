@@ -48,7 +48,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         raw = raw.strip()
         prefix, dot, _secret = raw.partition(".")
-        key = _find_key(prefix) if dot and prefix else None
+        well_formed = dot and prefix.isascii() and prefix.isalnum() and len(prefix) <= 8
+        key = _find_key(prefix) if well_formed else None
         if (
             key is None
             or key.revoked

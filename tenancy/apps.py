@@ -7,4 +7,4 @@ class TenancyConfig(AppConfig):
     verbose_name = _("Tenancy")
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import checks, schema  # noqa: F401  (system checks, OpenAPI extensions)

@@ -25,6 +25,7 @@ class TenantTask(Task):
     """A task run inside one tenant's context; call with ``tenant_id=`` as a keyword."""
 
     abstract = True
+    typing = False  # the tenant_id keyword is ours, not the task function's
     acks_late = True
     reject_on_worker_lost = True
 
@@ -68,12 +69,22 @@ def purge_idempotency_records() -> int:
 
 
 @tenant_task
-def whoami() -> dict:
-    """Report the tenant it runs under, as the ORM and the database see it."""
+def worker_ping(token: str) -> None:
+    """Leave proof in the tenant's audit log that a worker ran as that tenant.
+
+    Records the tenant as both the ORM and the database see it; used by
+    ``manage.py`` diagnostics and the tests of the task base.
+    """
     from django.db import connection
+
+    from audit.actors import Actor
+    from audit.services import audit_record
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('app.tenant_id', true)")
         (db_tenant,) = cursor.fetchone()
-    tenant = current_tenant()
-    return {"tenant": tenant.slug if tenant else None, "db_tenant": db_tenant}
+    audit_record(
+        action="worker.ping",
+        actor=Actor.system("worker"),
+        data={"token": token, "orm_tenant": current_tenant().pk, "db_tenant": db_tenant},
+    )

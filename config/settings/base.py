@@ -216,17 +216,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "ApiKey": {
-                "type": "apiKey",
-                "in": "header",
-                "name": "Authorization",
-                "description": 'Send "Api-Key <key>".',
-            }
-        }
-    },
-    "SECURITY": [{"ApiKey": []}],
 }
 IDEMPOTENCY_KEY_TTL_HOURS = 24
 
