@@ -1,7 +1,11 @@
+import zoneinfo
+from datetime import date
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import ApiKeyScope, ReferenceEntry
+from .models import LANGUAGE_CHOICES, ApiKeyScope, ReferenceEntry, Tenant
+from .roles import Role
 
 
 class ReferenceEntryForm(forms.ModelForm):
@@ -22,3 +26,42 @@ class ApiKeyForm(forms.Form):
 
 class NumberSeriesForm(forms.Form):
     next_value = forms.IntegerField(label=_("Next number"), min_value=1)
+
+
+class TenantSettingsForm(forms.ModelForm):
+    languages = forms.MultipleChoiceField(
+        label=_("Languages"),
+        choices=LANGUAGE_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Customers without a language of their own get the first one."),
+    )
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=[])
+
+    class Meta:
+        model = Tenant
+        fields = ["name", "languages", "time_zone", "fiscal_year_end_month", "fiscal_year_end_day"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        zones = sorted(z for z in zoneinfo.available_timezones() if "/" in z)
+        self.fields["time_zone"].choices = [(z, z) for z in zones]
+
+    def clean(self):
+        cleaned = super().clean()
+        month, day = cleaned.get("fiscal_year_end_month"), cleaned.get("fiscal_year_end_day")
+        if month and day:
+            try:
+                date(2023, month, day)  # a non-leap year: the end must exist every year
+            except ValueError:
+                self.add_error("fiscal_year_end_day", _("That day does not exist in that month."))
+        return cleaned
+
+
+class MemberInviteForm(forms.Form):
+    email = forms.EmailField(label=_("Email"))
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class MemberChangeForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    is_active = forms.BooleanField(label=_("Active"), required=False)

@@ -32,3 +32,13 @@ def api_key_list() -> QuerySet[ApiKey]:
 def reference_entries(register: str, *, active_only: bool = False) -> QuerySet[ReferenceEntry]:
     qs = ReferenceEntry.objects.filter(register=register)
     return qs.filter(is_active=True) if active_only else qs
+
+
+def members_of_current_tenant() -> QuerySet[Membership]:
+    from .context import require_tenant
+
+    return (
+        Membership.objects.filter(tenant=require_tenant())
+        .select_related("user")
+        .order_by("-is_active", "user__email")
+    )

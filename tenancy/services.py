@@ -214,3 +214,90 @@ def reference_entry_save(
             data={"register": entry.register, "code": entry.code},
         )
     return entry
+
+
+# --- Company settings and members --------------------------------------------------
+
+TENANT_SETTINGS_FIELDS = (
+    "name",
+    "languages",
+    "time_zone",
+    "fiscal_year_end_month",
+    "fiscal_year_end_day",
+)
+
+
+@transaction.atomic
+def tenant_update(*, tenant: Tenant, actor: Actor, **fields) -> Tenant:
+    """Change the active tenant's own settings (name, languages, time zone, fiscal year)."""
+    if tenant != require_tenant():
+        raise ValidationError(_("Only the active company can be changed."))
+    changed = sorted(k for k, v in fields.items() if getattr(tenant, k) != v)
+    for name in changed:
+        if name not in TENANT_SETTINGS_FIELDS:
+            raise ValidationError({name: _("This setting cannot be changed here.")})
+        setattr(tenant, name, fields[name])
+    tenant.full_clean()
+    if changed:
+        tenant.save(update_fields=changed)
+        audit_record(
+            action="tenant.settings_changed",
+            actor=actor,
+            object_type="tenant",
+            object_id=tenant.pk,
+            data={"fields": changed},
+        )
+    return tenant
+
+
+@transaction.atomic
+def member_invite(*, email: str, role: str, actor: Actor) -> tuple[Membership, bool]:
+    """Add a user (created without a password when new) to the active tenant.
+
+    Returns the membership and whether the user is new (and so needs an
+    email to choose a password, which the view sends after commit).
+    """
+    tenant = require_tenant()
+    User = get_user_model()
+    is_new = not User.objects.filter(email__iexact=email).exists()
+    user = user_get_or_create(email=email)
+    if Membership.objects.filter(user=user, tenant=tenant, is_active=True).exists():
+        raise ValidationError({"email": _("This person is already a member.")})
+    membership = membership_add(tenant=tenant, user=user, role=role)
+    audit_record(
+        action="member.added",
+        actor=actor,
+        object_type="membership",
+        object_id=membership.pk,
+        data={"role": role, "user": user.pk},
+    )
+    return membership, is_new
+
+
+@transaction.atomic
+def member_change(
+    *, membership: Membership, actor: Actor, role: str | None = None, is_active: bool | None = None
+) -> Membership:
+    """Change a member's role or deactivate them; the last active admin cannot be removed."""
+    if membership.tenant_id != require_tenant().pk:
+        raise ValidationError(_("Not a member of this company."))
+    new_role = role if role is not None else membership.role
+    new_active = is_active if is_active is not None else membership.is_active
+    if new_role not in Role.values:
+        raise ValidationError({"role": _("Unknown role.")})
+    losing_admin = membership.role == Role.ADMIN and (new_role != Role.ADMIN or not new_active)
+    other_admins = Membership.objects.filter(
+        tenant_id=membership.tenant_id, role=Role.ADMIN, is_active=True
+    ).exclude(pk=membership.pk)
+    if losing_admin and not other_admins.exists():
+        raise ValidationError({"role": _("The company must keep at least one administrator.")})
+    membership.role, membership.is_active = new_role, new_active
+    membership.save(update_fields=["role", "is_active"])
+    audit_record(
+        action="member.changed",
+        actor=actor,
+        object_type="membership",
+        object_id=membership.pk,
+        data={"role": new_role, "is_active": new_active},
+    )
+    return membership

@@ -4,6 +4,9 @@ from . import views
 
 urlpatterns = [
     path("tenant/switch/", views.tenant_switch, name="tenant-switch"),
+    path("company/", views.tenant_settings, name="tenant-settings"),
+    path("members/", views.member_list, name="members"),
+    path("members/<int:pk>/", views.member_change, name="member-change"),
     path("registers/", views.register_index, name="register-index"),
     path("registers/<str:register>/", views.register_detail, name="register-detail"),
     path("registers/<str:register>/<int:pk>/", views.register_detail, name="register-edit"),

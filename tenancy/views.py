@@ -1,10 +1,13 @@
-"""Tenant settings pages: switch tenant, reference registers, API keys."""
+"""Tenant settings pages: switch tenant, company settings, users, registers, API keys."""
 
 from __future__ import annotations
+
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,10 +18,17 @@ from audit.actors import Actor
 
 from . import selectors, services
 from .decorators import tenant_perm_required
-from .forms import ApiKeyForm, ReferenceEntryForm
+from .emails import send_member_welcome
+from .forms import (
+    ApiKeyForm,
+    MemberChangeForm,
+    MemberInviteForm,
+    ReferenceEntryForm,
+    TenantSettingsForm,
+)
 from .middleware import SESSION_KEY
-from .models import ApiKey, ReferenceEntry, ReferenceRegister
-from .roles import Perm
+from .models import ApiKey, ReferenceEntry, ReferenceRegister, Tenant
+from .roles import Perm, Role
 
 
 @login_required
@@ -64,9 +74,7 @@ def register_detail(request, register, pk=None):
                 **form.cleaned_data,
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+            _apply_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("register-detail", register=register)
@@ -96,9 +104,7 @@ def api_key_list(request):
                 created_by=request.user,
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+            _apply_errors(form, exc)
         else:
             form = ApiKeyForm()
     return render(
@@ -115,3 +121,83 @@ def api_key_revoke(request, prefix):
     services.api_key_revoke(key=key, actor=Actor.user(request.user))
     messages.success(request, _("The key %(prefix)s is revoked.") % {"prefix": key.prefix})
     return redirect("api-keys")
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for error in exc.messages:
+            form.add_error(None, error)
+
+
+@tenant_perm_required(Perm.SETTINGS_EDIT)
+def tenant_settings(request):
+    tenant = request.tenant
+    form = TenantSettingsForm(request.POST or None, instance=Tenant.objects.get(pk=tenant.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.tenant_update(
+                tenant=tenant, actor=Actor.user(request.user), **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Company settings saved."))
+            return redirect("tenant-settings")
+    return render(request, "tenancy/tenant_settings.html", {"form": form})
+
+
+@tenant_perm_required(Perm.USERS_MANAGE)
+def member_list(request):
+    form = MemberInviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership, is_new = services.member_invite(
+                actor=Actor.user(request.user), **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            email = form.cleaned_data["email"]
+            if is_new:
+                welcome = partial(
+                    send_member_welcome,
+                    user=membership.user,
+                    tenant=request.tenant,
+                    language=request.LANGUAGE_CODE,
+                )
+                transaction.on_commit(welcome)
+            messages.success(request, _("%(email)s was added.") % {"email": email})
+            return redirect("members")
+    return render(
+        request,
+        "tenancy/members.html",
+        {
+            "members": selectors.members_of_current_tenant(),
+            "form": form,
+            "roles": Role.choices,
+        },
+    )
+
+
+@tenant_perm_required(Perm.USERS_MANAGE)
+@require_POST
+def member_change(request, pk):
+    membership = get_object_or_404(selectors.members_of_current_tenant(), pk=pk)
+    form = MemberChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.member_change(
+                membership=membership, actor=Actor.user(request.user), **form.cleaned_data
+            )
+        except ValidationError as exc:
+            for error in exc.messages:
+                messages.error(request, error)
+        else:
+            messages.success(request, _("Saved."))
+    else:
+        messages.error(request, _("Choose a valid role."))
+    return redirect("members")
