@@ -1,4 +1,8 @@
-"""The API's shared behaviour: problem+json errors, cursor pages, throttling, idempotency."""
+"""The API's shared behaviour: cursor pages, throttling, idempotency (errors: config.api_errors).
+
+This module must not import rest_framework.views: DRF's settings import the
+classes defined here while rest_framework.views is being loaded.
+"""
 
 from __future__ import annotations
 
@@ -6,38 +10,15 @@ import hashlib
 import json
 import logging
 
-from django.core.exceptions import PermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, pagination, status, throttling
 from rest_framework.response import Response
-from rest_framework.views import exception_handler, set_rollback
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://kundreg.example/problems/"
-
-
-def _flatten(detail, prefix: str = "") -> list[dict]:
-    """DRF's nested error detail as a flat [{"field", "message"}] list."""
-    if isinstance(detail, dict):
-        out = []
-        for key, value in detail.items():
-            name = "" if key in ("non_field_errors", "__all__") else str(key)
-            out += _flatten(value, f"{prefix}.{name}" if prefix and name else (name or prefix))
-        return out
-    if isinstance(detail, list):
-        out = []
-        for index, item in enumerate(detail):
-            if isinstance(item, dict | list) and not isinstance(item, str):
-                out += _flatten(item, f"{prefix}[{index}]" if prefix else str(index))
-            else:
-                out.append({"field": prefix or None, "message": str(item)})
-        return out
-    return [{"field": prefix or None, "message": str(detail)}]
 
 
 def problem(status_code: int, title: str, detail: str = "", *, kind: str = "", **extra) -> Response:
@@ -49,45 +30,6 @@ def problem(status_code: int, title: str, detail: str = "", *, kind: str = "", *
         **extra,
     }
     return Response(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
-
-
-def problem_exception_handler(exc, context):
-    if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        )
-    elif isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
-    response = exception_handler(exc, context)
-    if response is None:
-        # Not an API exception: log it and still answer in the contract's shape.
-        logger.exception("Unhandled API error", exc_info=exc)
-        set_rollback()
-        return problem(500, _("Server error"), _("Something went wrong on our side."))
-    headers = {
-        k: v for k, v in response.items() if k in ("Retry-After", "WWW-Authenticate", "Allow")
-    }
-    if isinstance(exc, exceptions.ValidationError):
-        result = problem(
-            response.status_code,
-            _("Invalid input"),
-            _("One or more fields are invalid."),
-            kind="validation",
-            errors=_flatten(exc.detail),
-        )
-    else:
-        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
-        result = problem(
-            response.status_code,
-            str(getattr(exc, "default_detail", "")) or str(detail),
-            str(detail),
-            kind=getattr(exc, "default_code", ""),
-        )
-    for key, value in headers.items():
-        result[key] = value
-    return result
 
 
 class CursorPagination(pagination.CursorPagination):

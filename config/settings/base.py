@@ -201,7 +201,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.api.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api.problem_exception_handler",
+    "EXCEPTION_HANDLER": "config.api_errors.problem_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["config.api.TenantRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"tenant": env.str("API_THROTTLE_RATE", default="600/min")},
     "UNAUTHENTICATED_USER": None,

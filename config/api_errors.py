@@ -1,0 +1,74 @@
+"""Every API error as application/problem+json (RFC 9457), with field-level validation errors."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
+from rest_framework.views import exception_handler, set_rollback
+
+from config.api import problem
+
+logger = logging.getLogger(__name__)
+
+
+def _flatten(detail, prefix: str = "") -> list[dict]:
+    """DRF's nested error detail as a flat [{"field", "message"}] list."""
+    if isinstance(detail, dict):
+        out = []
+        for key, value in detail.items():
+            name = "" if key in ("non_field_errors", "__all__") else str(key)
+            out += _flatten(value, f"{prefix}.{name}" if prefix and name else (name or prefix))
+        return out
+    if isinstance(detail, list):
+        out = []
+        for index, item in enumerate(detail):
+            if isinstance(item, dict | list) and not isinstance(item, str):
+                out += _flatten(item, f"{prefix}[{index}]" if prefix else str(index))
+            else:
+                out.append({"field": prefix or None, "message": str(item)})
+        return out
+    return [{"field": prefix or None, "message": str(detail)}]
+
+
+def problem_exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None:
+        # Not an API exception: log it and still answer in the contract's shape.
+        logger.exception("Unhandled API error", exc_info=exc)
+        set_rollback()
+        return problem(500, _("Server error"), _("Something went wrong on our side."))
+    headers = {
+        k: v for k, v in response.items() if k in ("Retry-After", "WWW-Authenticate", "Allow")
+    }
+    if isinstance(exc, exceptions.ValidationError):
+        result = problem(
+            response.status_code,
+            _("Invalid input"),
+            _("One or more fields are invalid."),
+            kind="validation",
+            errors=_flatten(exc.detail),
+        )
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        result = problem(
+            response.status_code,
+            str(getattr(exc, "default_detail", "")) or str(detail),
+            str(detail),
+            kind=getattr(exc, "default_code", ""),
+        )
+    for key, value in headers.items():
+        result[key] = value
+    return result

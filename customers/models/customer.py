@@ -1,0 +1,158 @@
+"""The customer: the card's sections, as PENGVIN's "Hantera kunder" lists them."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.indexes import GinIndex
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tenancy.models import LANGUAGE_CHOICES, ReferenceEntry, TenantOwnedModel
+
+from .common import R, Tracked, register_link, user_link
+
+
+class CustomerKind(models.TextChoices):
+    COMPANY = "company", _("Company")
+    PERSON = "person", _("Person")
+
+
+class CustomerStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    INACTIVE = "inactive", _("Inactive")
+    ANONYMIZED = "anonymized", _("Anonymized")
+
+
+# Field groups, for permissions (finance) and for the card's collapsible sections.
+FINANCE_FIELDS = (
+    "invoice_type",
+    "invoicing_fee",
+    "payment_terms",
+    "credit_limit_amount",
+    "credit_limit_days",
+    "bankgiro",
+    "plusgiro",
+    "bank_account",
+    "receivables_account",
+    "result_unit",
+    "responsibility_area",
+    "cost_account",
+    "cost_result_unit",
+)
+
+
+class Customer(TenantOwnedModel, Tracked):
+    # Number and name
+    number = models.CharField(_("customer number"), max_length=20)
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=CustomerKind.choices, default=CustomerKind.COMPANY
+    )
+    name = models.CharField(_("name"), max_length=200)
+
+    # Contact details
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=40, blank=True)
+    fax = models.CharField(_("fax"), max_length=40, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    language = models.CharField(_("language"), max_length=5, choices=LANGUAGE_CHOICES, blank=True)
+    country = models.CharField(_("country"), max_length=2, default="SE")
+
+    # Identities
+    org_number = models.CharField(_("organisation number"), max_length=30, blank=True)
+    vat_number = models.CharField(_("VAT number"), max_length=30, blank=True)
+    edi_reference = models.CharField(
+        _("EDI/GLN reference"), max_length=30, blank=True, help_text=_("GLN/EAN or SE number")
+    )
+
+    # Invoicing and credit (finance)
+    invoice_type = register_link(R.INVOICE_TYPE, _("invoice type"))
+    invoicing_fee = models.BooleanField(_("charge invoicing fee"), default=False)
+    payment_terms = register_link(R.PAYMENT_TERMS, _("payment terms"))
+    credit_limit_amount = models.DecimalField(
+        _("credit limit"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    credit_limit_days = models.PositiveIntegerField(_("credit limit days"), null=True, blank=True)
+    bankgiro = models.CharField(_("bankgiro"), max_length=20, blank=True)
+    plusgiro = models.CharField(_("plusgiro"), max_length=20, blank=True)
+    bank_account = models.CharField(_("bank account"), max_length=40, blank=True)
+
+    # Pricing
+    price_list = register_link(R.PRICE_LIST, _("price list"))
+    alt_price_list_1 = register_link(R.PRICE_LIST, _("alternative price list 1"))
+    alt_price_list_2 = register_link(R.PRICE_LIST, _("alternative price list 2"))
+    alt_price_list_3 = register_link(R.PRICE_LIST, _("alternative price list 3"))
+    discount_group = register_link(R.DISCOUNT_GROUP, _("discount group"))
+    temp_discount_group = register_link(R.DISCOUNT_GROUP, _("temporary discount group"))
+    temp_discount_group_until = models.DateField(
+        _("temporary discount group until"), null=True, blank=True
+    )
+
+    # Classification
+    business_area = register_link(R.BUSINESS_AREA, _("business area"))
+    district = register_link(R.DISTRICT, _("district"))
+    industry_code = models.CharField(_("industry code (SNI/NACE)"), max_length=10, blank=True)
+    customer_type = register_link(R.CUSTOMER_TYPE, _("customer type"))
+    groups = models.ManyToManyField(
+        ReferenceEntry,
+        verbose_name=_("customer groups"),
+        blank=True,
+        related_name="+",
+        limit_choices_to={"register": R.CUSTOMER_GROUP},
+    )
+
+    # Accounting (finance)
+    receivables_account = models.CharField(_("receivables account"), max_length=20, blank=True)
+    result_unit = register_link(R.RESULT_UNIT, _("result unit"))
+    responsibility_area = register_link(R.RESPONSIBILITY_AREA, _("responsibility area"))
+    cost_account = models.CharField(_("cost account"), max_length=20, blank=True)
+    cost_result_unit = register_link(R.RESULT_UNIT, _("cost result unit"))
+
+    # Handling rules for orders and deliveries
+    designation_required = models.BooleanField(_("your designation required"), default=False)
+    designation_from_list = models.BooleanField(_("your designation only from list"), default=False)
+    reference_required = models.BooleanField(_("your reference required"), default=False)
+    reference_from_list = models.BooleanField(_("your reference only from list"), default=False)
+    consignee_required = models.BooleanField(_("consignee required"), default=False)
+    consignee_from_list = models.BooleanField(_("consignee only from list"), default=False)
+
+    # Other
+    account_owner = user_link(_("account owner"))
+    description = models.TextField(_("description"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=CustomerStatus.choices, default=CustomerStatus.ACTIVE
+    )
+    last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+    retention_years = models.PositiveSmallIntegerField(
+        _("retention override (years)"), null=True, blank=True
+    )
+
+    # Folded name, number, email, phone digits and identities (customers.search).
+    search_text = models.TextField(editable=False, default="")
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["name", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "number"], name="customer_number_uniq")
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "status", "name"], name="customer_status_name_idx"),
+            models.Index(fields=["tenant", "last_activity_at"], name="customer_activity_idx"),
+            GinIndex(
+                fields=["search_text"], opclasses=["gin_trgm_ops"], name="customer_search_trgm"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+    @property
+    def head_office(self):
+        return next((a for a in self.addresses.all() if a.is_head_office), None)
