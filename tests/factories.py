@@ -63,3 +63,11 @@ class ApiKeyFactory:
         return ApiKey.objects.create_key(
             name=name, scopes=scopes if scopes is not None else list(ApiKeyScope.values)
         )
+
+
+def make_customer(*, name: str = "Östergård Bygg AB", **fields):
+    """A customer through the real service (number series, search text, audit)."""
+    from audit.actors import Actor
+    from customers.services.customers import customer_create
+
+    return customer_create(actor=Actor.system("test"), name=name, **fields)

@@ -1,0 +1,103 @@
+"""Reads of the registry: search and lists, the card, contacts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from .models import Activity, Address, Contact, Customer, CustomerStatus, SelectionEntry
+from .search import query_terms
+
+SORTABLE = {
+    "number": "number",
+    "-number": "-number",
+    "name": "name",
+    "-name": "-name",
+    "last_activity": "last_activity_at",
+    "-last_activity": "-last_activity_at",
+    "created": "created_at",
+    "-created": "-created_at",
+}
+
+
+def customer_search(queryset: QuerySet[Customer], query: str, country: str = "SE"):
+    """Customers whose folded search text holds every term of ``query`` (trigram-indexed)."""
+    for term in query_terms(query, country):
+        queryset = queryset.filter(search_text__contains=term)
+    return queryset
+
+
+def customer_list(
+    *,
+    search: str = "",
+    status: str | None = CustomerStatus.ACTIVE,
+    number: str = "",
+    email: str = "",
+    phone: str = "",
+    district: int | None = None,
+    group: int | None = None,
+    business_area: int | None = None,
+    last_activity_before: datetime | None = None,
+    ordering: str = "name",
+    country: str = "SE",
+) -> QuerySet[Customer]:
+    qs = Customer.objects.all()
+    if status:
+        qs = qs.filter(status=status)
+    if search:
+        qs = customer_search(qs, search, country)
+    if number:
+        qs = qs.filter(number=number)
+    if email:
+        qs = qs.filter(email__iexact=email)
+    if phone:
+        qs = customer_search(qs, phone, country)
+    if district:
+        qs = qs.filter(district_id=district)
+    if group:
+        qs = qs.filter(groups__id=group)
+    if business_area:
+        qs = qs.filter(business_area_id=business_area)
+    if last_activity_before:
+        qs = qs.filter(Q(last_activity_at__lt=last_activity_before) | Q(last_activity_at=None))
+    order = SORTABLE.get(ordering, "name")
+    return qs.order_by(order, "pk").prefetch_related(
+        Prefetch("addresses", queryset=Address.objects.filter(is_head_office=True))
+    )
+
+
+def customer_card(pk: int) -> Customer:
+    return (
+        Customer.objects.select_related(
+            "district",
+            "business_area",
+            "payment_terms",
+            "invoice_type",
+            "account_owner",
+            "created_by",
+            "updated_by",
+        )
+        .prefetch_related("groups", "addresses")
+        .get(pk=pk)
+    )
+
+
+def contacts_of(customer: Customer, *, include_inactive: bool = False) -> QuerySet[Contact]:
+    qs = customer.contacts.select_related("title").prefetch_related("roles")
+    if not include_inactive:
+        qs = qs.filter(is_active=True, deleted_at=None)
+    return qs
+
+
+def activity_feed(customer: Customer) -> dict[str, list[Activity]]:
+    """Planned (open tasks) and completed (done tasks and notes), as the card shows them."""
+    planned, completed = [], []
+    for activity in customer.activities.select_related("contact", "created_by"):
+        (planned if activity.is_planned else completed).append(activity)
+    return {"planned": planned, "completed": completed}
+
+
+def selection_of(user) -> QuerySet[Customer]:
+    ids = SelectionEntry.objects.filter(user=user).values("customer_id")
+    return Customer.objects.filter(pk__in=ids).order_by("name")

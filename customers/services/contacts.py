@@ -1,0 +1,160 @@
+"""Contact persons: numbered, shared between customers, deactivated or deleted for good."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.actors import Actor
+from audit.services import audit_record
+from tenancy.services import number_draw
+
+from ..models import Contact, Customer, CustomerContact
+from .history import changes_record, snapshot
+
+NUMBER_SERIES = "contact"
+CONTACT_FIELDS = (
+    "first_name",
+    "last_name",
+    "title",
+    "mobile",
+    "phone",
+    "email",
+    "line1",
+    "line2",
+    "postcode",
+    "city",
+    "blocked",
+    "keywords",
+)
+# Emptied on deletion: everything that describes the person.
+PERSONAL_FIELDS = (
+    "first_name",
+    "last_name",
+    "mobile",
+    "phone",
+    "email",
+    "line1",
+    "line2",
+    "postcode",
+    "city",
+)
+
+
+def _user(user):
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def _require_live(contact: Contact) -> None:
+    if contact.is_deleted:
+        raise ValidationError(_("This contact has been deleted."))
+
+
+@transaction.atomic
+def contact_create(
+    *, customer: Customer, actor: Actor, user=None, roles=None, number: int | None = None, **fields
+) -> Contact:
+    if not (fields.get("first_name") or fields.get("last_name")):
+        raise ValidationError({"last_name": _("Give the contact a name.")})
+    contact = Contact(**fields)
+    contact.number = number or number_draw(series=NUMBER_SERIES, start=1)
+    contact.created_by = contact.updated_by = _user(user)
+    contact.full_clean(exclude=["tenant", "roles", "customers"], validate_unique=False)
+    if Contact.objects.filter(number=contact.number).exists():
+        raise ValidationError({"number": _("Another contact already has this number.")})
+    contact.save()
+    if roles is not None:
+        contact.roles.set(roles)
+    CustomerContact.objects.create(customer=customer, contact=contact)
+    changes_record(
+        customer=customer, obj=contact, before={}, after={"contact": contact.full_name}, user=user
+    )
+    audit_record(
+        action="contact.created",
+        actor=actor,
+        object_type="contact",
+        object_id=contact.pk,
+        data={"customer": customer.pk},
+    )
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, actor: Actor, user=None, roles=None, **fields) -> Contact:
+    _require_live(contact)
+    unknown = set(fields) - set(CONTACT_FIELDS) - {"is_active"}
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
+    before = snapshot(contact, fields)
+    for name, value in fields.items():
+        setattr(contact, name, value)
+    contact.updated_by = _user(user)
+    contact.full_clean(exclude=["tenant", "roles", "customers"], validate_unique=False)
+    contact.save()
+    if roles is not None:
+        contact.roles.set(roles)
+    after = snapshot(contact, fields)
+    for customer in contact.customers.all():
+        changes_record(customer=customer, obj=contact, before=before, after=after, user=user)
+    return contact
+
+
+def contact_set_active(*, contact: Contact, active: bool, actor: Actor, user=None) -> Contact:
+    return contact_update(contact=contact, actor=actor, user=user, is_active=active)
+
+
+@transaction.atomic
+def contact_link(*, contact: Contact, customer: Customer, actor: Actor) -> None:
+    _require_live(contact)
+    _link, created = CustomerContact.objects.get_or_create(customer=customer, contact=contact)
+    if created:
+        audit_record(
+            action="contact.linked",
+            actor=actor,
+            object_type="contact",
+            object_id=contact.pk,
+            data={"customer": customer.pk},
+        )
+
+
+@transaction.atomic
+def contact_unlink(*, contact: Contact, customer: Customer, actor: Actor) -> None:
+    deleted, _ = CustomerContact.objects.filter(customer=customer, contact=contact).delete()
+    if deleted:
+        audit_record(
+            action="contact.unlinked",
+            actor=actor,
+            object_type="contact",
+            object_id=contact.pk,
+            data={"customer": customer.pk},
+        )
+
+
+@transaction.atomic
+def contact_delete(*, contact: Contact, actor: Actor, user=None) -> Contact:
+    """Delete for good: the row stays as "Deleted contact", with nothing personal left.
+
+    Links to customers stay, so every place that showed the person now shows
+    "Deleted contact"; issued documents keep the name they printed.
+    """
+    _require_live(contact)
+    for name in PERSONAL_FIELDS:
+        setattr(contact, name, "")
+    contact.keywords = []
+    contact.title = None
+    contact.is_active = False
+    contact.deleted_at = timezone.now()
+    contact.updated_by = _user(user)
+    contact.save()
+    contact.roles.clear()
+    contact.keys.all().delete()
+    # Its history rows name the person; they go with it.
+    from ..models import ChangeRecord
+
+    ChangeRecord.objects.filter(object_type="contact", object_id=contact.pk).update(
+        old_value="", new_value=""
+    )
+    audit_record(action="contact.deleted", actor=actor, object_type="contact", object_id=contact.pk)
+    return contact
