@@ -9,6 +9,7 @@ from config.health import healthz
 api_v1 = [
     path("", include("tenancy.api_urls")),
     path("", include("audit.api_urls")),
+    path("", include("customers.api_urls")),
 ]
 
 urlpatterns = [
@@ -18,6 +19,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("settings/", include("tenancy.urls")),
     path("audit/", include("audit.urls")),
+    path("customers/", include("customers.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
