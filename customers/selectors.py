@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from .models import Activity, Address, Contact, Customer, CustomerStatus, SelectionEntry
 from .search import query_terms
@@ -22,10 +23,16 @@ SORTABLE = {
 
 
 def customer_search(queryset: QuerySet[Customer], query: str, country: str = "SE"):
-    """Customers whose folded search text holds every term of ``query`` (trigram-indexed)."""
-    for term in query_terms(query, country):
-        queryset = queryset.filter(search_text__contains=term)
-    return queryset
+    """Customers whose folded search text holds every term of ``query``.
+
+    The matching runs in kundreg_customer_search() on the trigram-indexed private
+    copy of the search text (see customers/migrations/0002_search_index.py for why).
+    """
+    terms = query_terms(query, country)
+    if not terms:
+        return queryset
+    ids = RawSQL("SELECT kundreg_customer_search(%s::text[])", (terms,))
+    return queryset.filter(pk__in=ids)
 
 
 def customer_list(

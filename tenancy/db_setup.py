@@ -2,7 +2,9 @@
 
 Before: extensions, and the runtime role when it is derived from the owner's URL.
 After: the runtime role's privileges — full DML on ordinary tables, only
-SELECT and INSERT on append-only ones (the audit log), nothing on the schema.
+SELECT and INSERT on append-only ones (the audit log), none at all on tables
+named ``*_private`` (reached only through SECURITY DEFINER functions, e.g.
+customers' search index), nothing on the schema.
 """
 
 from __future__ import annotations
@@ -47,6 +49,10 @@ def grant_runtime_privileges(using: str = "owner") -> None:
             sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(role)
         )
         existing = set(connections[using].introspection.table_names(cursor))
+        for table in sorted(t for t in existing if t.endswith("_private")):
+            cursor.execute(
+                sql.SQL("REVOKE ALL ON {} FROM {}").format(sql.Identifier(table), role)
+            )
         for model in apps.get_models(include_auto_created=True):
             table = model._meta.db_table
             if table not in existing or model._meta.proxy or not model._meta.managed:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -132,7 +131,8 @@ class Customer(TenantOwnedModel, Tracked):
         _("retention override (years)"), null=True, blank=True
     )
 
-    # Folded name, number, email, phone digits and identities (customers.search).
+    # Folded name, number, email, phone digits and identities (customers.search). A trigger
+    # mirrors it into the trigram-indexed customers_search_private table (migration 0002).
     search_text = models.TextField(editable=False, default="")
 
     class Meta:
@@ -145,9 +145,6 @@ class Customer(TenantOwnedModel, Tracked):
         indexes = [
             models.Index(fields=["tenant", "status", "name"], name="customer_status_name_idx"),
             models.Index(fields=["tenant", "last_activity_at"], name="customer_activity_idx"),
-            GinIndex(
-                fields=["search_text"], opclasses=["gin_trgm_ops"], name="customer_search_trgm"
-            ),
         ]
 
     def __str__(self) -> str:
