@@ -5,7 +5,8 @@ way, so "ostergard", "oestergaard" and "østergård" all become "ostergard":
 
 1. lower-case; ø→o, æ→ae, å→a, ä→a, ö→o, ü→u, ß→ss; other accents dropped;
 2. the two-letter spellings oe→o, ae→a, ue→u (Danish/Norwegian/German transcriptions);
-3. runs of the same letter collapse ("aa"→"a", "gaard"→"gard", "Mattsson"→"matson").
+3. runs of the same vowel collapse ("aa"→"a", "gaard"→"gard"); consonants stay, so
+   "ygg" keeps three letters (and a trigram).
 
 Phone numbers are stored as digits in national form as well as in full, so
 any formatting of a number finds it. PostgreSQL's trigram index on the column
@@ -23,7 +24,7 @@ _LETTERS = str.maketrans(
     {"ø": "o", "æ": "ae", "å": "a", "ä": "a", "ö": "o", "ü": "u", "ß": "ss", "œ": "oe", "ð": "d"}
 )
 _DIGRAPHS = re.compile(r"oe|ae|ue")
-_REPEATS = re.compile(r"([a-z])\1+")
+_REPEATS = re.compile(r"([aeiouy])\1+")
 _NOT_WORD = re.compile(r"[^a-z0-9@.\-_]+")
 _PHONE_CHARS = re.compile(r"^[\d\s\-+().\/]+$")
 

@@ -22,16 +22,25 @@ SORTABLE = {
 }
 
 
-def customer_search(queryset: QuerySet[Customer], query: str, country: str = "SE"):
+# A search answers with at most this many customers; lists say so when it was cut.
+SEARCH_LIMIT = 500
+
+
+def customer_search(
+    queryset: QuerySet[Customer], query: str, country: str = "SE", status: str | None = None
+):
     """Customers whose folded search text holds every term of ``query``.
 
     The matching runs in kundreg_customer_search() on the trigram-indexed private
-    copy of the search text (see customers/migrations/0002_search_index.py for why).
+    copy of the search text (see customers/migrations/0002 and 0003 for why), which
+    returns at most SEARCH_LIMIT matches.
     """
     terms = query_terms(query, country)
     if not terms:
         return queryset
-    ids = RawSQL("SELECT kundreg_customer_search(%s::text[])", (terms,))
+    ids = RawSQL(
+        "SELECT kundreg_customer_search(%s::text[], %s, %s)", (terms, status, SEARCH_LIMIT)
+    )
     return queryset.filter(pk__in=ids)
 
 
@@ -53,7 +62,7 @@ def customer_list(
     if status:
         qs = qs.filter(status=status)
     if search:
-        qs = customer_search(qs, search, country)
+        qs = customer_search(qs, search, country, status=status or None)
     if number:
         qs = qs.filter(number=number)
     if email:

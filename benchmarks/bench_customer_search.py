@@ -1,0 +1,291 @@
+"""Customer search at scale (issue 3): 1,000,000 customers in one tenant beside 9 tenants
+of 100,000, 200 realistic queries. The search selector against the very SQL it produces,
+run directly on the same connection.
+
+Scale with BENCH_SEARCH_SCALE (default 1.0; 0.1 gives 100,000 + 9 x 10,000 for a quick look).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+import time
+
+from django.db import connection, connections, transaction
+
+from benchmarks import Comparison, Context, Side, benchmark, compare
+from customers.models import Customer
+from customers.search import customer_search_text, fold
+from customers.selectors import customer_list
+from tenancy.context import tenant_context
+from tenancy.services import tenant_create
+
+FIRST = [
+    "Anna",
+    "Erik",
+    "Maria",
+    "Lars",
+    "Karin",
+    "Johan",
+    "Åsa",
+    "Björn",
+    "Ingrid",
+    "Sören",
+    "Mette",
+    "Jørgen",
+    "Sigrid",
+    "Øystein",
+    "Märta",
+    "Göran",
+    "Ulla",
+    "Henrik",
+    "Linnéa",
+    "Pål",
+    "Kristoffer",
+    "Helle",
+    "Bo",
+    "Agnetha",
+    "Rasmus",
+    "Freja",
+    "Tuomas",
+    "Aino",
+]
+LAST = [
+    "Andersson",
+    "Johansson",
+    "Karlsson",
+    "Nilsson",
+    "Eriksson",
+    "Lindqvist",
+    "Sørensen",
+    "Østergård",
+    "Bjørnstad",
+    "Hansen",
+    "Ødegaard",
+    "Åberg",
+    "Lindström",
+    "Holm",
+    "Berg",
+    "Sjöberg",
+    "Nyström",
+    "Dahl",
+    "Ekström",
+    "Mikkelsen",
+    "Virtanen",
+    "Korhonen",
+    "Møller",
+    "Kristiansen",
+    "Haugen",
+    "Jørgensen",
+    "Pedersen",
+    "Lehtonen",
+    "Strøm",
+    "Ågren",
+]
+WORDS = [
+    "Bygg",
+    "Lantbruk",
+    "Maskin",
+    "Trä",
+    "El",
+    "VVS",
+    "Transport",
+    "Handel",
+    "Fastighet",
+    "Måleri",
+    "Smide",
+    "Skog",
+    "Jord",
+    "Verkstad",
+    "Plåt",
+    "Fisk",
+    "Båt",
+    "Bil",
+    "Data",
+    "Konsult",
+    "Städ",
+    "Tak",
+    "Golv",
+    "Glas",
+    "Gård",
+    "Mejeri",
+    "Bageri",
+    "Frisør",
+]
+FORMS = ["AB", "HB", "ApS", "A/S", "AS", "Oy", "& Søn", "Ekonomisk förening"]
+ACCENT_VARIANTS = {
+    "Østergård": ["ostergard", "oestergaard"],
+    "Sørensen": ["sorensen", "soerensen"],
+    "Ødegaard": ["odegard", "oedegaard"],
+    "Åberg": ["aberg", "aaberg"],
+    "Møller": ["moller", "moeller"],
+    "Strøm": ["strom", "stroem"],
+}
+
+SCALE = float(os.environ.get("BENCH_SEARCH_SCALE", "1.0"))
+
+
+def _rows(rng: random.Random, count: int, tenant_id: int, start: int):
+    """Field values of customers, built fast: folded names cached, phone forms computed by
+    the rules of customers.search (checked against customer_search_text for the first rows)."""
+    folded: dict[str, str] = {}
+    for i in range(count):
+        last = rng.choice(LAST)
+        if rng.random() < 0.3:
+            name, kind = f"{rng.choice(FIRST)} {last}", "person"
+        else:
+            name, kind = f"{last} {rng.choice(WORDS)} {rng.choice(FORMS)}", "company"
+        number = str(start + i)
+        national = f"7{rng.choice('02369')}{rng.randint(1000000, 9999999)}"
+        row = {
+            "tenant_id": tenant_id,
+            "number": number,
+            "kind": kind,
+            "name": name,
+            "email": f"kund{number}@example.se",
+            "phone": f"0{national[:2]}-{national[2:5]} {national[5:7]} {national[7:]}",
+            "org_number": f"55{rng.randint(10000000, 99999999)}" if kind == "company" else "",
+        }
+        if name not in folded:
+            folded[name] = fold(name)
+        phones = sorted({f"0{national}", national, f"46{national}"})
+        org = row["org_number"]
+        parts = (folded[name], number, row["email"], org, org, *phones)
+        row["search_text"] = " ".join(p for p in parts if p)
+        if i < 200:
+            expected = customer_search_text(Customer(country="SE", **row))
+            assert row["search_text"] == expected, (row["search_text"], expected)
+        yield row
+
+
+def _copy(tenant_id: int, count: int, rng: random.Random) -> None:
+    """COPY customers in as the owner (row security is lifted by _load)."""
+    fields = [f for f in Customer._meta.concrete_fields if f.name != "id"]
+    columns = ", ".join(f'"{f.column}"' for f in fields)
+    template = []
+    for f in fields:
+        value = None if f.null else f.get_default()
+        if f.name in ("created_at", "updated_at"):
+            value = "2026-01-01 00:00:00+00"
+        if f.name == "country":
+            value = "SE"
+        template.append(value)
+    slots = {f.attname: i for i, f in enumerate(fields)}
+    owner = connections["owner"]
+    with (
+        owner.cursor() as cursor,
+        cursor.connection.cursor().copy(f"COPY customers_customer ({columns}) FROM STDIN") as copy,
+    ):
+        for values in _rows(rng, count, tenant_id, start=10000):
+            row = list(template)
+            for attname, value in values.items():
+                row[slots[attname]] = value
+            copy.write_row(row)
+
+
+def _secondary_indexes(cursor, table: str) -> list[tuple[str, str]]:
+    """(name, definition) of the indexes that back no constraint: safe to drop and rebuild."""
+    cursor.execute(
+        """
+        SELECT i.indexname, i.indexdef FROM pg_indexes i
+        WHERE i.tablename = %s AND NOT EXISTS (
+            SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
+        """,
+        [table],
+    )
+    return cursor.fetchall()
+
+
+def _load(tenants: list[tuple[int, int]]) -> None:
+    """Bulk-load like a restore: triggers and secondary indexes off, rebuilt afterwards."""
+    owner = connections["owner"]
+    rng = random.Random(2026)
+    with owner.cursor() as cursor:
+        indexes = _secondary_indexes(cursor, "customers_customer") + _secondary_indexes(
+            cursor, "customers_search_private"
+        )
+        cursor.execute("ALTER TABLE customers_customer NO FORCE ROW LEVEL SECURITY")
+        cursor.execute("ALTER TABLE customers_customer DISABLE TRIGGER customers_search_sync")
+        for name, _definition in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+    try:
+        for tenant_id, count in tenants:
+            with transaction.atomic(using="owner"):  # deferred FK checks end with each one
+                _copy(tenant_id, count, rng)
+        with owner.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO customers_search_private (customer_id, tenant_id, search_text, "
+                "status) SELECT id, tenant_id, search_text, status "
+                "FROM customers_customer ON CONFLICT (customer_id) DO NOTHING"
+            )
+    finally:
+        with owner.cursor() as cursor:
+            for _name, definition in indexes:
+                cursor.execute(definition)
+            cursor.execute("ALTER TABLE customers_customer ENABLE TRIGGER customers_search_sync")
+            cursor.execute("ALTER TABLE customers_customer FORCE ROW LEVEL SECURITY")
+            cursor.execute("ANALYZE customers_customer")
+            cursor.execute("ANALYZE customers_search_private")
+
+
+def _queries(rng: random.Random, phones: list[str]) -> list[str]:
+    queries = []
+    for _ in range(50):  # prefixes of names
+        queries.append(rng.choice(LAST)[: rng.randint(3, 6)])
+    for _ in range(50):  # infixes: part of a word, and two-word combinations
+        word = rng.choice(WORDS + LAST)
+        queries.append(word[1:5] if len(word) > 5 else f"{rng.choice(LAST)} {word}")
+    for _ in range(50):  # accent variants
+        name = rng.choice(list(ACCENT_VARIANTS))
+        queries.append(rng.choice([*ACCENT_VARIANTS[name], name, name.upper()]))
+    for _ in range(50):  # phone numbers in some format
+        phone = rng.choice(phones)
+        digits = "".join(ch for ch in phone if ch.isdigit())
+        queries.append(rng.choice([phone, digits, f"+46 {digits[1:3]} {digits[3:]}", digits[-7:]]))
+    rng.shuffle(queries)
+    return queries
+
+
+@benchmark
+def customer_search(ctx: Context) -> Comparison:
+    big = int(1_000_000 * SCALE)
+    small = int(100_000 * SCALE)
+    others = [
+        tenant_create(name=f"Granne {n} AB", country="SE", slug=f"granne-{n}") for n in range(9)
+    ]
+    started = time.perf_counter()
+    _load([(ctx.tenant.pk, big)] + [(t.pk, small) for t in others])
+    load_seconds = time.perf_counter() - started
+
+    rng = random.Random(7)
+    with tenant_context(ctx.tenant):
+        phones = list(Customer.objects.order_by("?").values_list("phone", flat=True)[:200])
+    queries = _queries(rng, phones)
+
+    subject_queries = itertools.cycle(queries)
+    baseline_queries = itertools.cycle(queries)
+
+    def selector() -> int:
+        return len(list(customer_list(search=next(subject_queries))[:50]))
+
+    def raw() -> int:
+        sql, params = customer_list(search=next(baseline_queries))[:50].query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return len(cursor.fetchall())
+
+    total = big + 9 * small
+    return compare(
+        "customer search, first page of 50",
+        subject=Side("customer_list(search=q)[:50]", selector, lambda: tenant_context(ctx.tenant)),
+        baseline=Side(
+            "its SQL run directly on the same connection", raw, lambda: tenant_context(ctx.tenant)
+        ),
+        iterations=max(len(queries), min(ctx.iterations, 1000)),
+        warmup=20,
+        note=f"{big:,} customers in the searched tenant, {total:,} in all "
+        f"(bulk-loaded in {load_seconds:.0f} s); 200 queries: name prefixes, infixes and "
+        "two-word searches, Nordic spelling variants, phone numbers in several formats. "
+        "Target p95 < 50 ms.",
+    )
