@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, pagination, status, throttling
@@ -33,9 +34,40 @@ def problem(status_code: int, title: str, detail: str = "", *, kind: str = "", *
 
 
 class CursorPagination(pagination.CursorPagination):
+    """Cursor pages; a tampered cursor is a 404 problem, never a 500."""
+
     ordering = "-pk"
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self._queryset = queryset
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request):
+        cursor = super().decode_cursor(request)
+        position = cursor.position if cursor is not None else None
+        if position is not None and not self._is_position(position):
+            raise exceptions.NotFound(self.invalid_cursor_message)
+        return cursor
+
+    def _is_position(self, position: str) -> bool:
+        """Whether ``position`` is a value of the first ordering field (so the query can't fail)."""
+        if "\x00" in position:  # PostgreSQL refuses NUL in text
+            return False
+        ordering = self.ordering if isinstance(self.ordering, list | tuple) else [self.ordering]
+        name = ordering[0].lstrip("-")
+        queryset = self._queryset
+        annotations, model = queryset.query.annotations, queryset.model
+        if name in annotations:
+            field = annotations[name].output_field
+        else:
+            field = model._meta.pk if name == "pk" else model._meta.get_field(name)
+        try:
+            field.to_python(position)
+        except DjangoValidationError:
+            return False
+        return True
 
     def get_paginated_response(self, data):
         return Response(

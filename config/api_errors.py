@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -35,6 +36,23 @@ def _flatten(detail, prefix: str = "") -> list[dict]:
     return [{"field": prefix or None, "message": str(detail)}]
 
 
+def status_title(status_code: int) -> str:
+    """A short, translated title per status (RFC 9457: the same for every such problem)."""
+    titles = {
+        400: _("Bad request"),
+        401: _("Not authenticated"),
+        403: _("Not allowed"),
+        404: _("Not found"),
+        405: _("Method not allowed"),
+        406: _("Not acceptable"),
+        409: _("Conflict"),
+        415: _("Unsupported media type"),
+        422: _("Unprocessable request"),
+        429: _("Too many requests"),
+    }
+    return str(titles.get(status_code) or HTTPStatus(status_code).phrase)
+
+
 def problem_exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
@@ -65,10 +83,23 @@ def problem_exception_handler(exc, context):
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
         result = problem(
             response.status_code,
-            str(getattr(exc, "default_detail", "")) or str(detail),
+            status_title(response.status_code),
             str(detail),
             kind=getattr(exc, "default_code", ""),
         )
     for key, value in headers.items():
         result[key] = value
     return result
+
+
+def api_not_found(request, *args, **kwargs):
+    """Unknown paths under /api/ answer in the API's shape, not with an HTML page."""
+    from django.http import JsonResponse
+
+    body = {
+        "type": "https://kundreg.example/problems/not_found",
+        "title": status_title(404),
+        "status": 404,
+        "detail": str(_("No such API endpoint.")),
+    }
+    return JsonResponse(body, status=404, content_type="application/problem+json")

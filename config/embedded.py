@@ -105,6 +105,8 @@ def _bootstrap_roles() -> None:
         roles = {r[0] for r in conn.execute("SELECT rolname FROM pg_roles")}
         if OWNER_ROLE not in roles:
             conn.execute(f"CREATE ROLE {OWNER_ROLE} LOGIN CREATEDB")
+        # DROP DATABASE ... WITH (FORCE) of test databases ends the runtime role's sessions.
+        conn.execute(f"GRANT pg_signal_backend TO {OWNER_ROLE}")
         if APP_ROLE not in roles:
             conn.execute(
                 f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"

@@ -17,11 +17,15 @@ def api_key_of(request):
 
 def can_see_finance(request) -> bool:
     """Finance fields (credit, bank, accounting) need the finance right; API keys never see them."""
+    if api_key_of(request) is not None:
+        return False
     membership = membership_of(request)
     return membership is not None and membership.has_perm(Perm.FINANCE_VIEW)
 
 
 def can_edit_finance(request) -> bool:
+    if api_key_of(request) is not None:
+        return False
     membership = membership_of(request)
     return membership is not None and membership.has_perm(Perm.FINANCE_EDIT)
 

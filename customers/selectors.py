@@ -111,6 +111,8 @@ def activity_feed(customer: Customer) -> dict[str, list[Activity]]:
     planned, completed = [], []
     for activity in customer.activities.select_related("contact", "created_by"):
         (planned if activity.is_planned else completed).append(activity)
+    planned.sort(key=lambda a: (a.due_date is None, a.due_date, a.created_at))
+    completed.sort(key=lambda a: a.done_at or a.created_at, reverse=True)
     return {"planned": planned, "completed": completed}
 
 

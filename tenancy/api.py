@@ -9,7 +9,7 @@ from config.api import IdempotentCreateMixin
 from . import services
 from .api_auth import SCOPE_PERMS, HasScope
 from .models import ReferenceEntry, ReferenceRegister
-from .roles import role_has_perm
+from .roles import Perm, role_has_perm
 from .serializers import MeSerializer, ReferenceEntrySerializer
 
 
@@ -56,6 +56,8 @@ class ReferenceEntryViewSet(
     serializer_class = ReferenceEntrySerializer
     permission_classes = [HasScope]
     required_scopes = {"read": "customers:read", "write": "customers:write"}
+    # In the browser only admins maintain registers; the API holds signed-in users to that.
+    session_perms = {"write": Perm.SETTINGS_EDIT}
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):

@@ -77,12 +77,13 @@ class TenantSessionAuthentication(authentication.SessionAuthentication):
         return result
 
 
-def _principal_allows(request, scope: str) -> bool:
+def _principal_allows(request, scope: str, session_perm: str | None = None) -> bool:
     key = getattr(request._request, "api_key", None)
     if key is not None:
         return key.has_scope(scope)
     membership = getattr(request._request, "membership", None)
-    return membership is not None and role_has_perm(membership.role, SCOPE_PERMS[scope])
+    perm = session_perm or SCOPE_PERMS[scope]
+    return membership is not None and role_has_perm(membership.role, perm)
 
 
 class HasTenant(permissions.BasePermission):
@@ -99,14 +100,19 @@ class HasTenant(permissions.BasePermission):
 
 
 class HasScope(HasTenant):
-    """The view's ``required_scopes`` = {"read": scope, "write": scope}."""
+    """The view's ``required_scopes`` = {"read": scope, "write": scope}.
+
+    A signed-in user needs the role permission the scope maps to (SCOPE_PERMS), or
+    the view's ``session_perms`` = {"read"/"write": Perm} where the browser's rule
+    for the same data is stricter.
+    """
 
     message = _("This API key or user lacks the scope this needs.")
 
     def has_permission(self, request, view):
         super().has_permission(request, view)
-        scopes = getattr(view, "required_scopes", {})
-        scope = scopes.get("read" if request.method in permissions.SAFE_METHODS else "write")
+        kind = "read" if request.method in permissions.SAFE_METHODS else "write"
+        scope = getattr(view, "required_scopes", {}).get(kind)
         if scope is None:
             return True
-        return _principal_allows(request, scope)
+        return _principal_allows(request, scope, getattr(view, "session_perms", {}).get(kind))

@@ -219,6 +219,19 @@ SPECTACULAR_SETTINGS = {
 }
 IDEMPOTENCY_KEY_TTL_HOURS = 24
 
+# --- Customer files and business registries ------------------------------------------
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+ATTACHMENT_ALLOWED_TYPES = [
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "text/plain",
+    "text/csv",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+]
+REGISTRY_LOOKUP_TIMEOUT = env.float("REGISTRY_LOOKUP_TIMEOUT", default=5.0)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

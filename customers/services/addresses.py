@@ -10,6 +10,7 @@ from audit.actors import Actor
 from audit.services import audit_record
 
 from ..models import Address, AddressKind, Customer
+from .guards import require_editable
 from .history import changes_record, snapshot
 
 ADDRESS_FIELDS = ("kind", "line1", "line2", "postcode", "city", "country")
@@ -22,6 +23,7 @@ def _user(user):
 @transaction.atomic
 def address_add(*, customer: Customer, actor: Actor, user=None, **fields) -> Address:
     """Add an address. The customer's first address becomes its head office."""
+    require_editable(customer)
     address = Address(customer=customer, **fields)
     if not address.country:
         address.country = customer.country
@@ -50,19 +52,28 @@ def address_update(*, address: Address, actor: Actor, user=None, **fields) -> Ad
     unknown = set(fields) - set(ADDRESS_FIELDS)
     if unknown:
         raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
+    require_editable(address.customer)
     before = snapshot(address, fields)
     for name, value in fields.items():
         setattr(address, name, value)
     address.updated_by = _user(user)
     address.full_clean(exclude=["tenant", "customer"])
     address.save()
-    changes_record(
+    changed = changes_record(
         customer=address.customer,
         obj=address,
         before=before,
         after=snapshot(address, fields),
         user=user,
     )
+    if changed:
+        audit_record(
+            action="address.updated",
+            actor=actor,
+            object_type="address",
+            object_id=address.pk,
+            data={"customer": address.customer_id, "fields": changed},
+        )
     return address
 
 
@@ -70,6 +81,7 @@ def address_update(*, address: Address, actor: Actor, user=None, **fields) -> Ad
 def head_office_change(*, address: Address, actor: Actor, user=None) -> Address:
     """Make ``address`` the head office; the previous one stays as an ordinary address."""
     customer = address.customer
+    require_editable(customer)
     current = customer.addresses.filter(is_head_office=True).exclude(pk=address.pk).first()
     if current is not None:
         current.is_head_office = False

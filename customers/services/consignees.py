@@ -10,6 +10,7 @@ from audit.actors import Actor
 from audit.services import audit_record
 
 from ..models import Consignee, Customer
+from .guards import require_editable
 from .history import changes_record, snapshot
 
 NOT_EDITABLE = {"id", "tenant", "customer", "created_at", "updated_at", "created_by", "updated_by"}
@@ -36,6 +37,7 @@ def _check_number(consignee: Consignee) -> None:
 def consignee_create(
     *, customer: Customer, actor: Actor, user=None, number: str | None = None, **fields
 ) -> Consignee:
+    require_editable(customer)
     consignee = Consignee(customer=customer, **fields)
     consignee.number = (number or "").strip() or _next_number(customer)
     consignee.country = consignee.country or customer.country
@@ -58,6 +60,7 @@ def consignee_create(
 
 @transaction.atomic
 def consignee_update(*, consignee: Consignee, actor: Actor, user=None, **fields) -> Consignee:
+    require_editable(consignee.customer)
     blocked = set(fields) & NOT_EDITABLE
     if blocked:
         raise ValidationError({name: _("This field cannot be changed.") for name in blocked})

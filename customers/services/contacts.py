@@ -12,6 +12,7 @@ from audit.services import audit_record
 from tenancy.services import number_draw
 
 from ..models import Contact, Customer, CustomerContact
+from .guards import require_editable
 from .history import changes_record, snapshot
 
 NUMBER_SERIES = "contact"
@@ -56,6 +57,7 @@ def _require_live(contact: Contact) -> None:
 def contact_create(
     *, customer: Customer, actor: Actor, user=None, roles=None, number: int | None = None, **fields
 ) -> Contact:
+    require_editable(customer)
     if not (fields.get("first_name") or fields.get("last_name")):
         raise ValidationError({"last_name": _("Give the contact a name.")})
     contact = Contact(**fields)
@@ -108,6 +110,7 @@ def contact_set_active(*, contact: Contact, active: bool, actor: Actor, user=Non
 @transaction.atomic
 def contact_link(*, contact: Contact, customer: Customer, actor: Actor) -> None:
     _require_live(contact)
+    require_editable(customer)
     _link, created = CustomerContact.objects.get_or_create(customer=customer, contact=contact)
     if created:
         audit_record(

@@ -9,11 +9,13 @@ from django.utils.translation import gettext as _
 
 from audit.actors import Actor
 from audit.services import audit_record
+from tenancy.context import require_tenant
 from tenancy.services import number_draw
 
 from ..models import Customer, CustomerStatus
 from ..search import customer_search_text
 from ..validation import clean_gln, clean_org_number, clean_vat_number
+from .guards import require_editable
 from .history import changes_record, snapshot
 
 NUMBER_SERIES = "customer"
@@ -75,6 +77,7 @@ def _validate_and_save(customer: Customer) -> None:
 def customer_create(*, actor: Actor, user=None, number: str | None = None, **fields) -> Customer:
     """Create a customer; without a number, the next one from the tenant's series."""
     groups = fields.pop("groups", None)
+    fields.setdefault("country", require_tenant().country)
     customer = Customer(**fields)
     customer.created_by = customer.updated_by = _actor_user(actor, user)
     if number:
@@ -100,6 +103,7 @@ def customer_update(*, customer: Customer, actor: Actor, user=None, **fields) ->
     )
     if unknown:
         raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
+    require_editable(customer)
     groups = fields.pop("groups", None)
     before = snapshot(customer, fields)
     if groups is not None:
