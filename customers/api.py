@@ -283,7 +283,7 @@ class ContactViewSet(IdempotentCreateMixin, RegistryViewSet):
     cursor_ordering = ("number",)
 
     def get_queryset(self):
-        contacts = contacts_of(self.get_customer(), include_inactive=True)
+        contacts = contacts_of(self.get_customer(), include_inactive=True, include_deleted=True)
         return contacts.prefetch_related("links")
 
     def get_object(self) -> Contact:

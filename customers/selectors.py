@@ -99,10 +99,15 @@ def customer_card(pk: int) -> Customer:
     )
 
 
-def contacts_of(customer: Customer, *, include_inactive: bool = False) -> QuerySet[Contact]:
+def contacts_of(
+    customer: Customer, *, include_inactive: bool = False, include_deleted: bool = False
+) -> QuerySet[Contact]:
+    """The customer's contacts: active ones, plus inactive and/or deleted ("Deleted contact")."""
     qs = customer.contacts.select_related("title").prefetch_related("roles")
     if not include_inactive:
-        qs = qs.filter(is_active=True, deleted_at=None)
+        qs = qs.filter(Q(is_active=True) | Q(deleted_at__isnull=False))
+    if not include_deleted:
+        qs = qs.filter(deleted_at=None)
     return qs
 
 

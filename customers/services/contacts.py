@@ -62,6 +62,9 @@ def contact_create(
         raise ValidationError({"last_name": _("Give the contact a name.")})
     contact = Contact(**fields)
     contact.number = number or number_draw(series=NUMBER_SERIES, start=1)
+    # A number given by hand earlier may lie ahead of the series: draw past it.
+    while not number and Contact.objects.filter(number=contact.number).exists():
+        contact.number = number_draw(series=NUMBER_SERIES, start=1)
     contact.created_by = contact.updated_by = _user(user)
     contact.full_clean(exclude=["tenant", "roles", "customers"], validate_unique=False)
     if Contact.objects.filter(number=contact.number).exists():
