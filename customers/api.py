@@ -168,7 +168,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 def _cursor_ordering(queryset, ordering: str):
     """The list in ``ordering`` as cursor pagination needs it: a comparable value in every row."""
-    field = SORTABLE.get(ordering, "name")
+    field = SORTABLE.get(ordering, "sort_name")
     sign, name = ("-", field[1:]) if field.startswith("-") else ("", field)
     if name == "last_activity_at":
         # Customers without any activity sort as the oldest.

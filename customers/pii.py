@@ -87,6 +87,7 @@ pii.register(
     last_activity_at=ND,
     retention_years=ND,
     search_text=personal(Scrub.CUSTOM, note="rebuilt from the scrubbed fields"),
+    sort_name=personal(Scrub.CUSTOM, note="rebuilt from the scrubbed name"),
 )
 pii.register(
     Address, **TRACKED, **POSTAL, id=ND, tenant=ND, customer=ND, kind=ND, is_head_office=ND

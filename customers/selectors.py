@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from .models import Activity, Address, Contact, Customer, CustomerStatus, SelectionEntry
@@ -13,8 +13,8 @@ from .search import query_terms
 SORTABLE = {
     "number": "number",
     "-number": "-number",
-    "name": "name",
-    "-name": "-name",
+    "name": "sort_name",
+    "-name": "-sort_name",
     "last_activity": "last_activity_at",
     "-last_activity": "-last_activity_at",
     "created": "created_at",
@@ -77,7 +77,13 @@ def customer_list(
         qs = qs.filter(business_area_id=business_area)
     if last_activity_before:
         qs = qs.filter(Q(last_activity_at__lt=last_activity_before) | Q(last_activity_at=None))
-    order = SORTABLE.get(ordering, "name")
+    field = SORTABLE.get(ordering, "sort_name")
+    if field == "last_activity_at":  # never-active customers count as the oldest
+        order = F(field).asc(nulls_first=True)
+    elif field == "-last_activity_at":
+        order = F(field[1:]).desc(nulls_last=True)
+    else:
+        order = field
     return qs.order_by(order, "pk").prefetch_related(
         Prefetch("addresses", queryset=Address.objects.filter(is_head_office=True))
     )

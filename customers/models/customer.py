@@ -134,6 +134,8 @@ class Customer(TenantOwnedModel, Tracked):
     # Folded name, number, email, phone digits and identities (customers.search). A trigger
     # mirrors it into the trigram-indexed customers_search_private table (migration 0002).
     search_text = models.TextField(editable=False, default="")
+    # The name as the tenant's language sorts it (customers.search.sort_key).
+    sort_name = models.CharField(max_length=200, editable=False, default="")
 
     class Meta:
         verbose_name = _("customer")
@@ -143,7 +145,7 @@ class Customer(TenantOwnedModel, Tracked):
             models.UniqueConstraint(fields=["tenant", "number"], name="customer_number_uniq")
         ]
         indexes = [
-            models.Index(fields=["tenant", "status", "name"], name="customer_status_name_idx"),
+            models.Index(fields=["tenant", "status", "sort_name"], name="customer_status_sort_idx"),
             models.Index(fields=["tenant", "last_activity_at"], name="customer_activity_idx"),
         ]
 

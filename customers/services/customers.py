@@ -13,7 +13,7 @@ from tenancy.context import require_tenant
 from tenancy.services import number_draw
 
 from ..models import Customer, CustomerStatus
-from ..search import customer_search_text
+from ..search import customer_search_text, sort_key
 from ..validation import clean_gln, clean_org_number, clean_vat_number
 from .guards import require_editable
 from .history import changes_record, snapshot
@@ -63,6 +63,7 @@ def _clean_identities(customer: Customer) -> None:
 def _validate_and_save(customer: Customer) -> None:
     _clean_identities(customer)
     customer.search_text = customer_search_text(customer)
+    customer.sort_name = sort_key(customer.name, require_tenant().default_language)
     customer.full_clean(exclude=["tenant", "groups"], validate_unique=False)
     if Customer.objects.filter(number=customer.number).exclude(pk=customer.pk).exists():
         raise ValidationError({"number": _("Another customer already has this number.")})
