@@ -27,7 +27,7 @@ def audit_record(
     ``data`` must hold no personal data: ids, counts, codes and field names only.
     """
     tenant = require_tenant()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         # Serialise appends per tenant so two writers never fork the chain.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_CLASS, tenant.pk])

@@ -58,12 +58,12 @@ def tenant_context(tenant: Tenant, using: str = "default") -> Iterator[Tenant]:
     try:
         with transaction.atomic(using=using), scope(tenant=tenant):
             set_db_tenant(tenant.pk, using)
-            try:
-                yield tenant
-            finally:
-                # Nested contexts hand the database variable back to the outer tenant.
-                if not connections[using].needs_rollback:
-                    set_db_tenant(previous.pk if previous else None, using)
+            yield tenant
+            # Hand the variable back (to the outer tenant, or to none). On an error
+            # there is nothing to do: the rollback restores it, and a statement on an
+            # aborted transaction would only hide the real error.
+            if not connections[using].needs_rollback:
+                set_db_tenant(previous.pk if previous else None, using)
     finally:
         _current.reset(token)
 

@@ -50,9 +50,7 @@ def grant_runtime_privileges(using: str = "owner") -> None:
         )
         existing = set(connections[using].introspection.table_names(cursor))
         for table in sorted(t for t in existing if t.endswith("_private")):
-            cursor.execute(
-                sql.SQL("REVOKE ALL ON {} FROM {}").format(sql.Identifier(table), role)
-            )
+            cursor.execute(sql.SQL("REVOKE ALL ON {} FROM {}").format(sql.Identifier(table), role))
         for model in apps.get_models(include_auto_created=True):
             table = model._meta.db_table
             if table not in existing or model._meta.proxy or not model._meta.managed:

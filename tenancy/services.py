@@ -155,7 +155,8 @@ def number_draw(*, series: str, start: int = 1) -> int:
     draws serialise on the row and can never return the same number.
     """
     tenant = require_tenant()
-    with transaction.atomic(), connection.cursor() as cursor:
+    # One statement: no savepoint needed (a tenant context's transaction is always open).
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(
             f"""
             INSERT INTO {NumberSeries._meta.db_table} (tenant_id, key, next_value)

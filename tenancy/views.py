@@ -34,7 +34,9 @@ from .roles import Perm, Role
 @login_required
 @require_POST
 def tenant_switch(request):
-    tenant_id = request.POST.get("tenant")
+    tenant_id = request.POST.get("tenant", "")
+    if not tenant_id.isdigit():
+        raise Http404
     membership = selectors.memberships_of(request.user).filter(tenant_id=tenant_id).first()
     if membership is None:
         raise Http404

@@ -20,14 +20,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from audit.actors import Actor
 from audit.models import AuditEvent
 from audit.services import audit_record
+from customers.services import keys
+from customers.services.activities import activity_add, activity_complete
+from customers.services.addresses import address_add
+from customers.services.attachments import attachment_add_file
+from customers.services.consignees import consignee_create
+from customers.services.contacts import contact_create
+from customers.services.selections import saved_list_save, selection_add
 from tenancy.context import tenant_context
-from tenancy.models import ApiKey
+from tenancy.models import ApiKey, ReferenceRegister
 from tests.factories import ReferenceEntryFactory, make_customer
 from tests.personas import Personas
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from config import database_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"
+VAR_DIR = Path(environ.Env().str("KUNDREG_VAR_DIR", default=str(BASE_DIR / "var")))
 
 env = environ.Env()
 
@@ -140,7 +140,9 @@ LOGOUT_REDIRECT_URL = "login"
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Lock a username *from* an address: locking by either alone would let one person lock a
+# whole office behind one IP, or anyone lock any account from anywhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False

@@ -22,6 +22,8 @@ _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 _RUN = (os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex)[:8]
 CACHES["default"]["KEY_PREFIX"] = f"kundreg-test-{_RUN}-{_WORKER}"  # noqa: F405
 CELERY_TASK_DEFAULT_QUEUE = f"test-{_RUN}-{_WORKER}"
+# Pings (healthz) go over the control exchange: another run's worker must not answer.
+CELERY_CONTROL_EXCHANGE = f"test-{_RUN}-{_WORKER}"
 MEDIA_ROOT = VAR_DIR / "test-media" / _WORKER  # noqa: F405
 # Serve static files from the app directories, no collectstatic needed.
 WHITENOISE_AUTOREFRESH = True
