@@ -190,3 +190,80 @@ def seed_customers(*, tenant, rng, size, stdout) -> None:
                     city=city,
                 )
     stdout.write(f"  customers: {Customer.objects.count()}")
+
+
+NOTES = [
+    "Ringde om leveranstider inför våren.",
+    "Vill ha offert på ny maskinpark.",
+    "Träffades på Elmia, intresserade av ramavtal.",
+    "Reklamation löst, kreditfaktura skickad.",
+]
+TASKS = ["Skicka offert", "Följ upp betalning", "Boka möte om ramavtal", "Uppdatera prislista"]
+
+
+@demo_seeder
+def seed_customer_details(*, tenant, rng, size, stdout) -> None:
+    """Notes, tasks, keys, designations and ID cards on some of the demo customers."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .models import Activity
+    from .services.activities import activity_add, activity_complete
+    from .services.keys import customer_key_add, designation_add, id_card_create, key_type_rule_set
+
+    if Activity.objects.exists():
+        return
+    key_types = {e.code: e for e in ReferenceEntry.objects.filter(register="key_type")}
+    if "BRANSCH" in key_types:
+        key_type_rule_set(
+            key_type=key_types["BRANSCH"],
+            allow_multiple=True,
+            allowed_values=["Bygg", "Lantbruk", "Handel", "Industri"],
+            actor=ACTOR,
+        )
+    if "STORLEK" in key_types:
+        key_type_rule_set(
+            key_type=key_types["STORLEK"],
+            allow_multiple=False,
+            allowed_values=["Liten", "Medel", "Stor"],
+            actor=ACTOR,
+        )
+    today = timezone.localdate()
+    companies = list(Customer.objects.filter(kind="company").order_by("pk")[: size // 3])
+    for n, customer in enumerate(companies):
+        activity_add(customer=customer, kind="note", subject=rng.choice(NOTES), actor=ACTOR)
+        task = activity_add(
+            customer=customer,
+            kind="task",
+            subject=rng.choice(TASKS),
+            actor=ACTOR,
+            due_date=today + timedelta(days=rng.randint(-10, 30)),
+        )
+        if rng.random() < 0.4:
+            activity_complete(activity=task, actor=ACTOR)
+        if "BRANSCH" in key_types:
+            customer_key_add(
+                customer=customer,
+                key_type=key_types["BRANSCH"],
+                value=rng.choice(["Bygg", "Lantbruk", "Handel", "Industri"]),
+                actor=ACTOR,
+            )
+        if "STORLEK" in key_types:
+            customer_key_add(
+                customer=customer,
+                key_type=key_types["STORLEK"],
+                value=rng.choice(["Liten", "Medel", "Stor"]),
+                actor=ACTOR,
+            )
+        if n % 5 == 0:
+            designation_add(customer=customer, text=f"Projekt {rng.randint(100, 999)}", actor=ACTOR)
+            id_card_create(
+                customer=customer,
+                actor=ACTOR,
+                number=f"K{customer.number}-1",
+                card_type="Kundkort",
+                reference="Inköp",
+                pin=str(rng.randint(1000, 9999)),
+            )
+    stdout.write(f"  notes, tasks and keys on {len(companies)} customers")
