@@ -17,14 +17,10 @@ from audit.actors import Actor
 from audit.services import audit_record
 
 from ..models import Activity, ActivityKind, Contact, Customer, CustomerContact
-from .guards import require_editable
+from .guards import require_editable, signed_in
 from .history import changes_record
 
 SUBJECT_MAX = 200
-
-
-def _user(user):
-    return user if user is not None and getattr(user, "is_authenticated", False) else None
 
 
 def _require_editable(customer: Customer) -> None:
@@ -77,7 +73,7 @@ def activity_add(
         contact=contact,
         due_date=due_date,
     )
-    activity.created_by = activity.updated_by = _user(user)
+    activity.created_by = activity.updated_by = signed_in(user)
     activity.full_clean(exclude=["tenant", "customer", "contact"])
     activity.save()
     changes_record(
@@ -104,7 +100,7 @@ def _set_done(*, activity: Activity, done: bool, actor: Actor, user) -> Activity
         return activity  # already so: completing twice changes nothing
     before = {"done": activity.done_at}
     activity.done_at = timezone.now() if done else None
-    activity.updated_by = _user(user)
+    activity.updated_by = signed_in(user)
     activity.save(update_fields=["done_at", "updated_by", "updated_at"])
     changes_record(
         customer=activity.customer,

@@ -10,14 +10,10 @@ from audit.actors import Actor
 from audit.services import audit_record
 
 from ..models import Address, AddressKind, Customer
-from .guards import require_editable
+from .guards import require_editable, signed_in
 from .history import changes_record, snapshot
 
 ADDRESS_FIELDS = ("kind", "line1", "line2", "postcode", "city", "country")
-
-
-def _user(user):
-    return user if user is not None and getattr(user, "is_authenticated", False) else None
 
 
 @transaction.atomic
@@ -31,7 +27,7 @@ def address_add(*, customer: Customer, actor: Actor, user=None, **fields) -> Add
     address.is_head_office = first
     if first and not address.kind:
         address.kind = AddressKind.HEAD_OFFICE
-    address.created_by = address.updated_by = _user(user)
+    address.created_by = address.updated_by = signed_in(user)
     address.full_clean(exclude=["tenant", "customer"])
     address.save()
     changes_record(
@@ -56,7 +52,7 @@ def address_update(*, address: Address, actor: Actor, user=None, **fields) -> Ad
     before = snapshot(address, fields)
     for name, value in fields.items():
         setattr(address, name, value)
-    address.updated_by = _user(user)
+    address.updated_by = signed_in(user)
     address.full_clean(exclude=["tenant", "customer"])
     address.save()
     changed = changes_record(
@@ -87,7 +83,7 @@ def head_office_change(*, address: Address, actor: Actor, user=None) -> Address:
         current.is_head_office = False
         current.save(update_fields=["is_head_office", "updated_at"])
     address.is_head_office = True
-    address.updated_by = _user(user)
+    address.updated_by = signed_in(user)
     address.save(update_fields=["is_head_office", "updated_by", "updated_at"])
     changes_record(
         customer=customer,

@@ -31,7 +31,7 @@ from audit.services import audit_record
 from tenancy.context import require_tenant
 
 from ..models import Attachment, Customer
-from .guards import require_editable
+from .guards import require_editable, signed_in
 from .history import changes_record
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -120,10 +120,6 @@ def allowed_extensions() -> list[str]:
     return [ext for t in allowed_types() for ext in t.extensions]
 
 
-def _user(user):
-    return user if user is not None and getattr(user, "is_authenticated", False) else None
-
-
 def _require_editable(customer: Customer) -> None:
     require_editable(customer)
 
@@ -183,7 +179,7 @@ def attachment_add_file(
         size=size,
         content_type=file_type.mime,
     )
-    attachment.created_by = attachment.updated_by = _user(user)
+    attachment.created_by = attachment.updated_by = signed_in(user)
     # A random stored name: the user's file name stays in ``name`` and never reaches the disk.
     attachment.file.save(f"{uuid.uuid4().hex}{ext}", uploaded_file, save=False)
     try:
@@ -226,7 +222,7 @@ def attachment_add_link(
     _require_editable(customer)
     url = clean_link_url(url)
     attachment = Attachment(customer=customer, url=url, name=_clean_name(name, url))
-    attachment.created_by = attachment.updated_by = _user(user)
+    attachment.created_by = attachment.updated_by = signed_in(user)
     attachment.full_clean(exclude=["tenant", "customer", "file"])
     attachment.save()
     changes_record(

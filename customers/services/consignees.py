@@ -10,14 +10,10 @@ from audit.actors import Actor
 from audit.services import audit_record
 
 from ..models import Consignee, Customer
-from .guards import require_editable
+from .guards import require_editable, signed_in
 from .history import changes_record, snapshot
 
 NOT_EDITABLE = {"id", "tenant", "customer", "created_at", "updated_at", "created_by", "updated_by"}
-
-
-def _user(user):
-    return user if user is not None and getattr(user, "is_authenticated", False) else None
 
 
 def _next_number(customer: Customer) -> str:
@@ -41,7 +37,7 @@ def consignee_create(
     consignee = Consignee(customer=customer, **fields)
     consignee.number = (number or "").strip() or _next_number(customer)
     consignee.country = consignee.country or customer.country
-    consignee.created_by = consignee.updated_by = _user(user)
+    consignee.created_by = consignee.updated_by = signed_in(user)
     consignee.full_clean(exclude=["tenant", "customer"], validate_unique=False)
     _check_number(consignee)
     consignee.save()
@@ -67,7 +63,7 @@ def consignee_update(*, consignee: Consignee, actor: Actor, user=None, **fields)
     before = snapshot(consignee, fields)
     for name, value in fields.items():
         setattr(consignee, name, value)
-    consignee.updated_by = _user(user)
+    consignee.updated_by = signed_in(user)
     consignee.full_clean(exclude=["tenant", "customer"], validate_unique=False)
     _check_number(consignee)
     consignee.save()

@@ -12,7 +12,7 @@ from audit.services import audit_record
 from tenancy.services import number_draw
 
 from ..models import Contact, Customer, CustomerContact
-from .guards import require_editable
+from .guards import require_editable, signed_in
 from .history import changes_record, snapshot
 
 NUMBER_SERIES = "contact"
@@ -44,10 +44,6 @@ PERSONAL_FIELDS = (
 )
 
 
-def _user(user):
-    return user if user is not None and getattr(user, "is_authenticated", False) else None
-
-
 def _require_live(contact: Contact) -> None:
     if contact.is_deleted:
         raise ValidationError(_("This contact has been deleted."))
@@ -65,7 +61,7 @@ def contact_create(
     # A number given by hand earlier may lie ahead of the series: draw past it.
     while not number and Contact.objects.filter(number=contact.number).exists():
         contact.number = number_draw(series=NUMBER_SERIES, start=1)
-    contact.created_by = contact.updated_by = _user(user)
+    contact.created_by = contact.updated_by = signed_in(user)
     contact.full_clean(exclude=["tenant", "roles", "customers"], validate_unique=False)
     if Contact.objects.filter(number=contact.number).exists():
         raise ValidationError({"number": _("Another contact already has this number.")})
@@ -95,7 +91,7 @@ def contact_update(*, contact: Contact, actor: Actor, user=None, roles=None, **f
     before = snapshot(contact, fields)
     for name, value in fields.items():
         setattr(contact, name, value)
-    contact.updated_by = _user(user)
+    contact.updated_by = signed_in(user)
     contact.full_clean(exclude=["tenant", "roles", "customers"], validate_unique=False)
     contact.save()
     if roles is not None:
@@ -152,7 +148,7 @@ def contact_delete(*, contact: Contact, actor: Actor, user=None) -> Contact:
     contact.title = None
     contact.is_active = False
     contact.deleted_at = timezone.now()
-    contact.updated_by = _user(user)
+    contact.updated_by = signed_in(user)
     contact.save()
     contact.roles.clear()
     contact.keys.all().delete()

@@ -15,7 +15,7 @@ from tenancy.services import number_draw
 from ..models import Customer, CustomerStatus
 from ..search import customer_search_text, sort_key
 from ..validation import clean_gln, clean_org_number, clean_vat_number
-from .guards import require_editable
+from .guards import require_editable, signed_in
 from .history import changes_record, snapshot
 
 NUMBER_SERIES = "customer"
@@ -39,10 +39,6 @@ class CustomerInUse(Exception):
     def __init__(self, reasons: list[str]):
         super().__init__(", ".join(reasons))
         self.reasons = reasons
-
-
-def _actor_user(actor: Actor, user):
-    return user if user is not None and getattr(user, "is_authenticated", False) else None
 
 
 def _clean_identities(customer: Customer) -> None:
@@ -80,7 +76,7 @@ def customer_create(*, actor: Actor, user=None, number: str | None = None, **fie
     groups = fields.pop("groups", None)
     fields.setdefault("country", require_tenant().country)
     customer = Customer(**fields)
-    customer.created_by = customer.updated_by = _actor_user(actor, user)
+    customer.created_by = customer.updated_by = signed_in(user)
     if number:
         customer.number = str(number).strip()
     else:
@@ -111,7 +107,7 @@ def customer_update(*, customer: Customer, actor: Actor, user=None, **fields) ->
         before["groups"] = list(customer.groups.all())
     for name, value in fields.items():
         setattr(customer, name, value)
-    customer.updated_by = _actor_user(actor, user)
+    customer.updated_by = signed_in(user)
     _validate_and_save(customer)
     after = snapshot(customer, fields)
     if groups is not None:
@@ -138,7 +134,7 @@ def customer_set_status(*, customer: Customer, status: str, actor: Actor, user=N
     if customer.status != status:
         before = {"status": customer.get_status_display()}
         customer.status = status
-        customer.updated_by = _actor_user(actor, user)
+        customer.updated_by = signed_in(user)
         customer.save(update_fields=["status", "updated_by", "updated_at"])
         changes_record(
             customer=customer,

@@ -28,7 +28,7 @@ from ..models import (
     KeyTypeRule,
     PredefinedDesignation,
 )
-from .guards import require_editable
+from .guards import require_editable, signed_in
 from .history import changes_record, snapshot
 
 VALUE_MAX = 100
@@ -47,10 +47,6 @@ ID_CARD_FIELDS = (
 PIN_MIN, PIN_MAX = 4, 12
 # What the history shows for a PIN: whether one is set, never the PIN or its hash.
 PIN_SET, PIN_CHANGED = "••••", "•••• (new)"
-
-
-def _user(user):
-    return user if user is not None and getattr(user, "is_authenticated", False) else None
 
 
 def _require_editable(customer: Customer) -> None:
@@ -159,8 +155,8 @@ def customer_key_add(
         customer=customer,
         key_type=key_type,
         value=value,
-        created_by=_user(user),
-        updated_by=_user(user),
+        created_by=signed_in(user),
+        updated_by=signed_in(user),
     )
     changes_record(customer=customer, obj=key, before={}, after={"key": str(key)}, user=user)
     audit_record(
@@ -209,8 +205,8 @@ def contact_key_add(
         contact=contact,
         key_type=key_type,
         value=value,
-        created_by=_user(user),
-        updated_by=_user(user),
+        created_by=signed_in(user),
+        updated_by=signed_in(user),
     )
     # Recorded against the contact, so deleting the contact scrubs these rows too.
     for customer in contact.customers.all():
@@ -356,7 +352,7 @@ def id_card_create(
     _require_editable(customer)
     _check_fields(fields)
     card = CustomerIdCard(customer=customer, **fields)
-    card.created_by = card.updated_by = _user(user)
+    card.created_by = card.updated_by = signed_in(user)
     if pin:
         card.pin_hash = make_password(_clean_pin(pin))
     _validate_card(card)
@@ -389,7 +385,7 @@ def id_card_update(
         setattr(card, name, value)
     if pin is not None:
         card.pin_hash = make_password(_clean_pin(pin)) if str(pin).strip() else ""
-    card.updated_by = _user(user)
+    card.updated_by = signed_in(user)
     _validate_card(card)
     _save_card(card)
     after = snapshot(card, fields)
