@@ -20,4 +20,8 @@ app.conf.beat_schedule = {
         "task": "tenancy.tasks.purge_idempotency_records",
         "schedule": crontab(minute=17),
     },
+    "notifications-poll-pending-sms": {
+        "task": "notifications.poll_pending_sms",
+        "schedule": crontab(minute="*/10"),
+    },
 }

@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("tenancy.api_urls")),
     path("", include("audit.api_urls")),
     path("", include("customers.api_urls")),
+    path("", include("consent.api_urls")),
 ]
 
 urlpatterns = [
@@ -19,6 +20,9 @@ urlpatterns = [
     path("settings/", include("tenancy.urls")),
     path("audit/", include("audit.urls")),
     path("customers/", include("customers.urls")),
+    path("c/", include("consent.urls_public")),
+    path("settings/consent/", include("consent.urls")),
+    path("hooks/", include("notifications.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,5 +1,21 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ConsentConfig(AppConfig):
     name = "consent"
+    verbose_name = _("Consent")
+
+    def ready(self) -> None:
+        from customers import hooks
+
+        from .selectors import consent_status_for_registry
+
+        hooks.set_consent_status_provider(consent_status_for_registry)
+
+        from notifications.signals import message_status_changed, sms_received
+
+        from .delivery import on_message_status_changed, on_sms_received
+
+        message_status_changed.connect(on_message_status_changed, dispatch_uid="consent.delivery")
+        sms_received.connect(on_sms_received, dispatch_uid="consent.sms_reply")

@@ -107,11 +107,13 @@ NO_CONSENT = {"status": "none", "terms_version": None, "decided_at": None, "meth
 def consent_of(customer: Customer) -> dict:
     """The customer's consent state as API.md shows it; the API's only source of it.
 
-    customers/ may not import consent/ (DESIGN.md), so once the consent app
-    exists this reads the state it keeps denormalized (or a hook it registers).
-    Until then nobody has consented to anything.
+    customers/ may not import consent/ (DESIGN.md): the consent app registers
+    the provider in customers.hooks. Without it nobody has consented to anything.
     """
-    return dict(NO_CONSENT)
+    from . import hooks
+
+    provider = hooks.consent_status_provider
+    return provider(customer) if provider is not None else dict(NO_CONSENT)
 
 
 class ConsentSerializer(serializers.Serializer):

@@ -32,7 +32,10 @@ class TenantTask(Task):
     def __call__(self, *args, tenant_id: int, **kwargs):
         tenant = Tenant.objects.get(pk=tenant_id, is_active=True)
         with tenant_context(tenant):
-            return super().__call__(*args, **kwargs)
+            # self.run, not super().__call__: the latter would push a request without
+            # tenant_id, and self.retry() re-sends the request's kwargs (the worker has
+            # already pushed the full request, tenant_id included).
+            return self.run(*args, **kwargs)
 
     def enqueue(self, *args, tenant: Tenant | None = None, **kwargs) -> None:
         """Send after the current transaction commits (at once when there is none)."""

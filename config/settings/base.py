@@ -241,3 +241,33 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# --- Notifications (notifications/: outbound email and SMS, provider webhooks) ---------
+# SMS backend, like EMAIL_BACKEND: notifications.backends.{twilio.TwilioBackend,
+# file.FileBackend (dev, var/outbox/sms/), locmem.LocmemBackend (tests)}.
+SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.backends.file.FileBackend")
+SMS_FILE_PATH = Path(env.str("SMS_FILE_PATH", default=str(VAR_DIR / "outbox" / "sms")))
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = secret("TWILIO_AUTH_TOKEN", "")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+# django-anymail: ESP settings from ANYMAIL_* variables (e.g. ANYMAIL_POSTMARK_SERVER_TOKEN);
+# tracking webhooks need ANYMAIL_WEBHOOK_SECRET ("user:password" for HTTP basic auth).
+ANYMAIL = {
+    key.removeprefix("ANYMAIL_"): value
+    for key, value in env.ENVIRON.items()
+    if key.startswith("ANYMAIL_") and not key.endswith("_FILE")
+}
+ANYMAIL["WEBHOOK_SECRET"] = secret("ANYMAIL_WEBHOOK_SECRET", "") or None
+NOTIFICATIONS_ANYMAIL_ESPS = env.list(
+    "NOTIFICATIONS_ANYMAIL_ESPS",
+    default=["amazon_ses", "brevo", "mailgun", "mailjet", "postmark", "resend", "sendgrid"],
+)
+NOTIFICATIONS_MESSAGE_ID_DOMAIN = env.str(
+    "NOTIFICATIONS_MESSAGE_ID_DOMAIN", default=SITE_URL.split("://", 1)[-1].split(":")[0]
+)
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=6)
+NOTIFICATIONS_RETRY_BACKOFF_BASE = env.float("NOTIFICATIONS_RETRY_BACKOFF_BASE", default=30.0)
+# Must stay below CELERY_VISIBILITY_TIMEOUT, or a waiting retry is redelivered (tested).
+NOTIFICATIONS_RETRY_BACKOFF_MAX = min(900.0, CELERY_VISIBILITY_TIMEOUT / 4)
+NOTIFICATIONS_POLL_AFTER_MINUTES = env.int("NOTIFICATIONS_POLL_AFTER_MINUTES", default=15)

@@ -29,10 +29,19 @@ X_FRAME_OPTIONS = "DENY"
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://localhost:25")
 vars().update(EMAIL_CONFIG)
 if env.str("ANYMAIL_ESP", default=""):
-    # e.g. ANYMAIL_ESP=mailgun with ANYMAIL_MAILGUN_API_KEY=...; see django-anymail.
+    # e.g. ANYMAIL_ESP=mailgun with ANYMAIL_MAILGUN_API_KEY=...; the ANYMAIL dict itself
+    # (with the webhook secret, also from *_FILE) is built in base.py.
     EMAIL_BACKEND = f"anymail.backends.{env.str('ANYMAIL_ESP')}.EmailBackend"
-    ANYMAIL = {
-        key.removeprefix("ANYMAIL_"): value
-        for key, value in env.ENVIRON.items()
-        if key.startswith("ANYMAIL_") and key != "ANYMAIL_ESP"
-    }
+    ANYMAIL.pop("ESP", None)  # noqa: F405
+
+# Production sends real SMS unless told otherwise, and refuses to start half-configured.
+SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.backends.twilio.TwilioBackend")
+if SMS_BACKEND.endswith("TwilioBackend") and not (
+    TWILIO_ACCOUNT_SID  # noqa: F405
+    and TWILIO_AUTH_TOKEN  # noqa: F405
+    and (TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER)  # noqa: F405
+):
+    raise ImproperlyConfigured(
+        "SMS via Twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN (or _FILE) and "
+        "TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER; or set SMS_BACKEND."
+    )

@@ -28,3 +28,12 @@ MEDIA_ROOT = VAR_DIR / "test-media" / _WORKER  # noqa: F405
 # Serve static files from the app directories, no collectstatic needed.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# --- Notifications -------------------------------------------------------------------
+SMS_BACKEND = "notifications.backends.locmem.LocmemBackend"
+SMS_FILE_PATH = VAR_DIR / "test-outbox" / "sms" / _WORKER  # noqa: F405
+TWILIO_ACCOUNT_SID = "AC00000000000000000000000000000000"
+TWILIO_AUTH_TOKEN = "test-twilio-auth-token"  # noqa: S105  (test-only fake)
+TWILIO_MESSAGING_SERVICE_SID = "MG00000000000000000000000000000000"
+ANYMAIL = {"WEBHOOK_SECRET": "hookuser:hookpass"}
+NOTIFICATIONS_RETRY_BACKOFF_BASE = 0.2

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from audit.models import AuditEvent
 from tenancy.context import tenant_context
-from tenancy.tasks import worker_ping
+from tenancy.tasks import tenant_task, worker_ping
 
 
 def _wait_for_ping(tenant, token: str, timeout: float = 15.0):
@@ -60,3 +60,24 @@ def test_task_base_is_late_acking():
     from django.conf import settings
 
     assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] >= 3600
+
+
+def test_retried_task_keeps_its_tenant(live_personas, celery_worker):
+    """A TenantTask that calls self.retry() runs again under the same tenant."""
+    token = uuid.uuid4().hex
+    with tenant_context(live_personas.tenant_a):
+        retry_once_then_ping.enqueue(token)
+    event = _wait_for_ping(live_personas.tenant_a, token)
+    assert event is not None
+    assert event.data["db_tenant"] == str(live_personas.tenant_a.pk)
+
+
+_attempts: dict[str, int] = {}
+
+
+@tenant_task(bind=True, max_retries=2)
+def retry_once_then_ping(self, token: str) -> None:
+    _attempts[token] = _attempts.get(token, 0) + 1
+    if _attempts[token] == 1:
+        raise self.retry(countdown=0)
+    worker_ping.run(token)

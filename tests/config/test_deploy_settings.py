@@ -45,6 +45,9 @@ def _prod_env(**extra: str) -> dict[str, str]:
             "DATABASE_URL": _database_url("default"),
             "MIGRATION_DATABASE_URL": _database_url("owner"),
             "REDIS_URL": settings.REDIS_URL,
+            "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+            "TWILIO_AUTH_TOKEN": "test-token",
+            "TWILIO_MESSAGING_SERVICE_SID": "MG" + "0" * 32,
         }
         | extra
     )
@@ -87,3 +90,15 @@ def test_prod_refuses_a_short_secret_key(monkeypatch, tmp_path, how):
     monkeypatch.delitem(sys.modules, "config.settings.prod", raising=False)
     with pytest.raises(ImproperlyConfigured, match="SECRET_KEY"):
         importlib.import_module("config.settings.prod")
+
+
+def test_prod_refuses_to_start_without_twilio_settings():
+    env = _prod_env(TWILIO_ACCOUNT_SID="")
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "TWILIO_ACCOUNT_SID" in result.stderr
+
+
+def test_prod_may_choose_another_sms_backend():
+    env = _prod_env(TWILIO_ACCOUNT_SID="", SMS_BACKEND="notifications.backends.file.FileBackend")
+    assert _manage("check", env=env).returncode == 0

@@ -1,0 +1,107 @@
+"""Sending consent requests and hearing back: the seam between consent/ and notifications/.
+
+Outbound: :func:`request_dispatch` hands a new request to notifications.message_queue;
+the raw token exists only at that moment, so the link is rendered into the message then.
+Inbound: receivers of notifications' documented signals map delivery statuses onto the
+request and SMS replies (JA/YES, NEJ/NEI/NO, STOP) onto decisions.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.utils import formats, timezone
+from django.utils.translation import override
+
+from audit.actors import Actor
+from notifications.services import message_queue
+from tenancy.context import require_tenant
+
+from .models import ConsentRequest, Decision, Method
+
+logger = logging.getLogger(__name__)
+
+REFERENCE_PREFIX = "consent_request:"
+SYSTEM = Actor.system("notifications")
+
+# The delivery statuses a consent request follows; "sending" says nothing new.
+DELIVERY_STATUS = {
+    "sent": "sent",
+    "delivered": "delivered",
+    "failed": "failed",
+    "undelivered": "failed",
+}
+REPLIES = {
+    "ja": Decision.GRANTED,
+    "yes": Decision.GRANTED,
+    "j": Decision.GRANTED,
+    "nej": Decision.DECLINED,
+    "nei": Decision.DECLINED,
+    "no": Decision.DECLINED,
+    "stop": Decision.WITHDRAWN,
+    "stopp": Decision.WITHDRAWN,
+}
+
+
+def request_dispatch(request: ConsentRequest, *, link: str = "") -> None:
+    """Queue the email or SMS for a new request (inside consent_request_create's transaction).
+
+    A tenant without an SMS subscription gets notifications.SmsNotEnabled (a
+    ValidationError), which rolls the request back: a clear error, never a silent skip.
+    """
+    tenant = require_tenant()
+    with override(request.language):
+        expires = formats.date_format(timezone.localtime(request.expires_at), "DATE_FORMAT")
+    message_queue(
+        channel=request.channel,
+        to=request.destination,
+        language=request.language,
+        template="consent_request",
+        context={
+            "name": request.customer.name,
+            "tenant_name": tenant.name,
+            "link": link,
+            "expires": expires,
+        },
+        customer=request.customer,
+        reference=f"{REFERENCE_PREFIX}{request.pk}",
+    )
+    if request.dispatch_ready_at is None:
+        request.dispatch_ready_at = timezone.now()
+        ConsentRequest.objects.filter(pk=request.pk).update(
+            dispatch_ready_at=request.dispatch_ready_at
+        )
+
+
+def _request_of(message) -> ConsentRequest | None:
+    reference = getattr(message, "reference", "") or ""
+    if not reference.startswith(REFERENCE_PREFIX):
+        return None
+    pk = reference.removeprefix(REFERENCE_PREFIX)
+    return ConsentRequest.objects.filter(pk=pk).first() if pk.isdigit() else None
+
+
+def on_message_status_changed(sender, message, old, new, **kwargs) -> None:
+    from .services import consent_request_mark_delivery
+
+    status = DELIVERY_STATUS.get(new)
+    request = _request_of(message)
+    if status and request is not None:
+        consent_request_mark_delivery(request=request, status=status, actor=SYSTEM)
+
+
+def on_sms_received(sender, tenant, from_number, body, message, **kwargs) -> None:
+    """An answer to our consent SMS: YES grants, NO declines, STOP withdraws."""
+    from .services import consent_record
+
+    decision = REPLIES.get((body or "").strip().lower().rstrip(".!"))
+    request = _request_of(message) if message is not None else None
+    if decision is None or request is None:
+        return
+    consent_record(
+        customer=request.customer,
+        decision=decision,
+        method=Method.SMS_REPLY,
+        actor=Actor.customer(request.customer_id),
+        request=request if decision != Decision.WITHDRAWN else None,
+    )

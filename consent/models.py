@@ -1,0 +1,282 @@
+"""Consent: versioned terms, requests sent to customers, the append-only proof, the current state.
+
+DESIGN.md invariant 6: every decision stores who, when, how, from where, and the
+exact version and hash of the text that was shown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tenancy.models import LANGUAGE_CHOICES, TenantOwnedModel
+
+DEFAULT_VALID_DAYS = 30
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+
+
+class RequestStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    EXPIRED = "expired", _("Expired")
+
+
+# A request still waiting for the customer's answer.
+OPEN_STATUSES = (
+    RequestStatus.QUEUED,
+    RequestStatus.SENT,
+    RequestStatus.DELIVERED,
+    RequestStatus.FAILED,
+)
+
+
+class Decision(models.TextChoices):
+    GRANTED = "granted", _("Consent given")
+    DECLINED = "declined", _("Consent declined")
+    WITHDRAWN = "withdrawn", _("Consent withdrawn")
+
+
+class Method(models.TextChoices):
+    LINK = "link", _("Consent page link")
+    SMS_REPLY = "sms_reply", _("SMS reply")
+    POS = "pos", _("In store (POS)")
+    MANUAL = "manual", _("Manually by staff")
+
+
+class ManualHow(models.TextChoices):
+    PAPER = "paper", _("On paper")
+    PHONE = "phone", _("By phone")
+    IN_PERSON = "in_person", _("In person")
+    OTHER = "other", _("Other")
+
+
+class ConsentStatus(models.TextChoices):
+    NONE = "none", _("No consent")
+    REQUESTED = "requested", _("Consent requested")
+    GRANTED = "granted", _("Consent approved")
+    DECLINED = "declined", _("Consent declined")
+    WITHDRAWN = "withdrawn", _("Consent withdrawn")
+    EXPIRED = "expired", _("Consent request expired")
+
+
+class ConsentSettings(TenantOwnedModel):
+    """The tenant's consent settings (one row per tenant, created on first save)."""
+
+    request_valid_days = models.PositiveSmallIntegerField(
+        _("consent link valid (days)"),
+        default=DEFAULT_VALID_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+
+    class Meta:
+        verbose_name = _("consent settings")
+        verbose_name_plural = _("consent settings")
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="consent_settings_uniq")]
+
+
+class ConsentTerms(TenantOwnedModel):
+    """One published version of the consent text in one language. Never edited afterwards."""
+
+    language = models.CharField(_("language"), max_length=5, choices=LANGUAGE_CHOICES)
+    version = models.PositiveIntegerField(_("version"))
+    text = models.TextField(_("text"))
+    text_sha256 = models.CharField(_("SHA-256 of the text"), max_length=64, editable=False)
+    published_at = models.DateTimeField(_("published at"), default=timezone.now)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+
+    class Meta:
+        verbose_name = _("consent terms")
+        verbose_name_plural = _("consent terms")
+        ordering = ["language", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "language", "version"], name="consent_terms_version_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.language} v{self.version}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValueError("Published consent terms are read-only; publish a new version.")
+        self.text_sha256 = text_sha256(self.text)
+        super().save(*args, **kwargs)
+
+
+class ConsentRequest(TenantOwnedModel):
+    """A request for consent sent to one customer; the link carries a token only its hash of."""
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="consent_requests",
+        verbose_name=_("customer"),
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    destination = models.CharField(_("destination"), max_length=254)
+    language = models.CharField(_("language"), max_length=5, choices=LANGUAGE_CHOICES)
+    terms = models.ForeignKey(
+        ConsentTerms, on_delete=models.PROTECT, related_name="+", verbose_name=_("terms")
+    )
+    token_hash = models.CharField(max_length=64, editable=False)
+    status = models.CharField(
+        _("status"), max_length=12, choices=RequestStatus.choices, default=RequestStatus.QUEUED
+    )
+    expires_at = models.DateTimeField(_("expires at"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    actor_type = models.CharField(_("actor type"), max_length=20)
+    actor_id = models.CharField(_("actor id"), max_length=64, blank=True)
+    # Set by consent.delivery.request_dispatch when the message may be sent.
+    dispatch_ready_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("consent request")
+        verbose_name_plural = _("consent requests")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "token_hash"], name="consent_request_token")
+        ]
+        indexes = [models.Index(fields=["tenant", "customer"], name="consent_request_cust_idx")]
+
+    @property
+    def is_expired(self) -> bool:
+        return self.status == RequestStatus.EXPIRED or (
+            self.status in OPEN_STATUSES and self.expires_at <= timezone.now()
+        )
+
+    @property
+    def effective_status(self) -> str:
+        return RequestStatus.EXPIRED if self.is_expired else self.status
+
+    @property
+    def destination_masked(self) -> str:
+        return mask_destination(self.channel, self.destination)
+
+
+def mask_destination(channel: str, destination: str) -> str:
+    if not destination:
+        return ""
+    if channel == Channel.EMAIL and "@" in destination:
+        local, _sep, domain = destination.partition("@")
+        return f"{local[:1]}***@{domain}"
+    return f"{'*' * max(len(destination) - 3, 3)}{destination[-3:]}"
+
+
+class ConsentDecision(TenantOwnedModel):
+    """The proof of one decision. Append-only: the database refuses UPDATE and DELETE
+    (except blanking its personal fields, through consent_decision_scrub())."""
+
+    append_only = True  # tenancy.db_setup grants the runtime role SELECT and INSERT only
+
+    receipt_id = models.UUIDField(_("receipt id"), default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="consent_decisions",
+        verbose_name=_("customer"),
+    )
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices)
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices)
+    terms = models.ForeignKey(
+        ConsentTerms,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("terms"),
+    )
+    terms_version = models.PositiveIntegerField(_("terms version"), null=True, blank=True)
+    terms_language = models.CharField(_("terms language"), max_length=5, blank=True)
+    terms_sha256 = models.CharField(_("SHA-256 of the text shown"), max_length=64, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
+    actor_type = models.CharField(_("actor type"), max_length=20)
+    actor_id = models.CharField(_("actor id"), max_length=64, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=500, blank=True)
+    request = models.ForeignKey(
+        ConsentRequest,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="decisions",
+        verbose_name=_("request"),
+    )
+    context = models.JSONField(_("context"), default=dict, blank=True)
+    how = models.CharField(
+        _("how it was given"), max_length=12, choices=ManualHow.choices, blank=True
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("consent decision")
+        verbose_name_plural = _("consent decisions")
+        ordering = ["-decided_at", "-pk"]
+        indexes = [models.Index(fields=["tenant", "customer"], name="consent_decision_cust_idx")]
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValueError("Consent decisions are append-only.")
+        super().save(*args, **kwargs)
+
+
+class ConsentState(TenantOwnedModel):
+    """The customer's current consent, kept by the services (a denormalized view of the proof)."""
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("customer"),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=ConsentStatus.choices, default=ConsentStatus.NONE
+    )
+    terms_version = models.PositiveIntegerField(_("terms version"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    method = models.CharField(_("method"), max_length=10, choices=Method.choices, blank=True)
+    last_request = models.ForeignKey(
+        ConsentRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("consent state")
+        verbose_name_plural = _("consent states")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "customer"], name="consent_state_uniq")
+        ]

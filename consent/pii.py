@@ -1,0 +1,90 @@
+"""Personal-data classification of consent data.
+
+The proof (who decided what, when, under which text) is kept after erasure; the
+customer it points to is anonymized by customers/. What could identify a person
+beyond that — the request's address, the decision's IP, user agent, POS context
+(staff names) and free-text note — is scrubbed. Decisions are append-only in the
+database, so their fields are blanked through consent_decision_scrub().
+"""
+
+from anonymization.registry import NOT_PERSONAL as ND
+from anonymization.registry import Scrub, personal, pii
+
+from .models import ConsentDecision, ConsentRequest, ConsentSettings, ConsentState, ConsentTerms
+
+
+def _scrub_decision(decision: ConsentDecision) -> None:
+    from .services import consent_decision_scrub
+
+    consent_decision_scrub(customer=decision.customer)
+
+
+DECISION_SCRUB = personal(
+    Scrub.CUSTOM, value=_scrub_decision, note="consent_decision_scrub() (append-only table)"
+)
+
+pii.register(ConsentSettings, id=ND, tenant=ND, request_valid_days=ND)
+pii.register(
+    ConsentTerms,
+    id=ND,
+    tenant=ND,
+    language=ND,
+    version=ND,
+    text=ND,
+    text_sha256=ND,
+    published_at=ND,
+    published_by=ND,
+)
+pii.register(
+    ConsentRequest,
+    id=ND,
+    tenant=ND,
+    customer=ND,
+    channel=ND,
+    destination=personal(Scrub.BLANK),
+    language=ND,
+    terms=ND,
+    token_hash=ND,
+    status=ND,
+    expires_at=ND,
+    created_at=ND,
+    updated_at=ND,
+    created_by=ND,
+    actor_type=ND,
+    actor_id=ND,
+    dispatch_ready_at=ND,
+)
+pii.register(
+    ConsentDecision,
+    id=ND,
+    tenant=ND,
+    receipt_id=ND,
+    customer=ND,
+    decision=ND,
+    method=ND,
+    terms=ND,
+    terms_version=ND,
+    terms_language=ND,
+    terms_sha256=ND,
+    decided_at=ND,
+    actor_type=ND,
+    actor_id=ND,
+    ip=DECISION_SCRUB,
+    user_agent=DECISION_SCRUB,
+    request=ND,
+    context=DECISION_SCRUB,
+    how=ND,
+    note=DECISION_SCRUB,
+)
+pii.register(
+    ConsentState,
+    id=ND,
+    tenant=ND,
+    customer=ND,
+    status=ND,
+    terms_version=ND,
+    decided_at=ND,
+    method=ND,
+    last_request=ND,
+    updated_at=ND,
+)

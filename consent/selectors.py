@@ -1,0 +1,157 @@
+"""Reads of consent data (always inside the active tenant)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.db import connection
+from django.utils import timezone
+
+from tenancy.context import current_tenant
+from tenancy.models import Tenant
+
+from .models import (
+    DEFAULT_VALID_DAYS,
+    OPEN_STATUSES,
+    ConsentDecision,
+    ConsentRequest,
+    ConsentSettings,
+    ConsentState,
+    ConsentStatus,
+    ConsentTerms,
+)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+NO_CONSENT = {"status": "none", "terms_version": None, "decided_at": None, "method": None}
+
+
+def consent_state_of(customer) -> ConsentState | None:
+    return ConsentState.objects.filter(customer=customer).first()
+
+
+def consent_status_of(customer) -> dict:
+    """The customer's consent as API.md shows it (customers.hooks.consent_status_provider)."""
+    state = consent_state_of(customer)
+    if state is None:
+        return dict(NO_CONSENT)
+    status = state.status
+    if status == ConsentStatus.REQUESTED and state.last_request and state.last_request.is_expired:
+        status = ConsentStatus.EXPIRED
+    return {
+        "status": status,
+        "terms_version": state.terms_version,
+        "decided_at": state.decided_at,
+        "method": state.method or None,
+    }
+
+
+# The customer API shows every listed customer's consent through customers.hooks, one
+# customer at a time; to keep the list's query count flat, the tenant's states are read
+# in one query and kept on the (per-request) Tenant object. The services drop that copy
+# on every write (forget_registry_states). Above REGISTRY_CACHE_MAX states it reads one
+# row per customer instead.
+REGISTRY_CACHE_MAX = 20000
+_CACHE_ATTR = "_consent_registry_states"
+
+
+def forget_registry_states() -> None:
+    tenant = current_tenant()
+    if tenant is not None and hasattr(tenant, _CACHE_ATTR):
+        delattr(tenant, _CACHE_ATTR)
+
+
+def consent_status_for_registry(customer) -> dict:
+    """customers.hooks.consent_status_provider: consent_status_of with a per-request batch."""
+    tenant = current_tenant()
+    if tenant is None or tenant.pk != customer.tenant_id:
+        return consent_status_of(customer)
+    states = getattr(tenant, _CACHE_ATTR, None)
+    if states is None:
+        rows = list(
+            ConsentState.objects.values_list(
+                "customer_id",
+                "status",
+                "terms_version",
+                "decided_at",
+                "method",
+                "last_request__status",
+                "last_request__expires_at",
+            )[: REGISTRY_CACHE_MAX + 1]
+        )
+        states = False if len(rows) > REGISTRY_CACHE_MAX else {row[0]: row[1:] for row in rows}
+        setattr(tenant, _CACHE_ATTR, states)
+    if states is False:
+        return consent_status_of(customer)
+    row = states.get(customer.pk)
+    if row is None:
+        return dict(NO_CONSENT)
+    status, terms_version, decided_at, method, request_status, expires_at = row
+    if (
+        status == ConsentStatus.REQUESTED
+        and request_status in OPEN_STATUSES
+        and expires_at is not None
+        and expires_at <= timezone.now()
+    ):
+        status = ConsentStatus.EXPIRED
+    return {
+        "status": status,
+        "terms_version": terms_version,
+        "decided_at": decided_at,
+        "method": method or None,
+    }
+
+
+def terms_current(*, language: str) -> ConsentTerms | None:
+    return ConsentTerms.objects.filter(language=language).order_by("-version").first()
+
+
+def terms_version_get(*, language: str, version: int) -> ConsentTerms | None:
+    return ConsentTerms.objects.filter(language=language, version=version).first()
+
+
+def terms_history() -> dict[str, list[ConsentTerms]]:
+    history: dict[str, list[ConsentTerms]] = {}
+    for terms in ConsentTerms.objects.select_related("published_by").order_by(
+        "language", "-version"
+    ):
+        history.setdefault(terms.language, []).append(terms)
+    return history
+
+
+def request_valid_days() -> int:
+    row = ConsentSettings.objects.first()
+    return row.request_valid_days if row else DEFAULT_VALID_DAYS
+
+
+def decisions_of(customer):
+    return ConsentDecision.objects.filter(customer=customer).order_by("-decided_at", "-pk")
+
+
+def request_locate(token: str) -> tuple[int, Tenant] | None:
+    """(request id, tenant) for a consent-page token, before any tenant is active.
+
+    The one cross-tenant read, through the SECURITY DEFINER function of migration
+    consent 0001: it answers only for the exact hash of an existing token.
+    """
+    if not token or len(token) > 100 or not token.isascii():
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM kundreg_consent_token_lookup(%s)", [token_hash(token)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    tenant = Tenant.objects.filter(pk=row[1], is_active=True).first()
+    return (row[0], tenant) if tenant else None
+
+
+def request_for_token(token: str) -> ConsentRequest | None:
+    """Inside the tenant's context: the request the token belongs to."""
+    return (
+        ConsentRequest.objects.select_related("customer", "terms")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )

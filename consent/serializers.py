@@ -1,0 +1,114 @@
+"""Input and output shapes of the consent API (API.md)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from customers.serializers import ConsentSerializer
+from tenancy.models import LANGUAGE_CHOICES
+
+from .models import ConsentDecision, ConsentRequest, ConsentTerms, Decision, ManualHow
+
+
+class ConsentRequestCreateSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(
+        choices=["email", "sms", "any"],
+        help_text="`any`: the customer's email if there is one, else the mobile number.",
+    )
+    language = serializers.ChoiceField(choices=LANGUAGE_CHOICES, required=False, allow_null=True)
+
+
+class ConsentRequestSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(source="effective_status")
+    destination_masked = serializers.CharField()
+    customer = serializers.IntegerField(source="customer_id")
+    terms_version = serializers.IntegerField(source="terms.version")
+
+    class Meta:
+        model = ConsentRequest
+        fields = [
+            "id",
+            "status",
+            "channel",
+            "destination_masked",
+            "expires_at",
+            "language",
+            "terms_version",
+            "customer",
+            "created_at",
+        ]
+
+
+class PosContextSerializer(serializers.Serializer):
+    store = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    terminal = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    staff = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class ConsentDecisionCreateSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=Decision.choices)
+    terms_version = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, required=False, allow_null=True
+    )
+    method = serializers.ChoiceField(choices=["pos", "manual"], default="pos")
+    language = serializers.ChoiceField(choices=LANGUAGE_CHOICES, required=False, allow_null=True)
+    context = PosContextSerializer(required=False, allow_null=True)
+    how = serializers.ChoiceField(choices=ManualHow.choices, required=False, allow_blank=True)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+    def validate(self, attrs):
+        if attrs["decision"] == Decision.GRANTED and not attrs.get("terms_version"):
+            raise serializers.ValidationError(
+                {"terms_version": _("Say which version of the text was shown.")}
+            )
+        return attrs
+
+
+class ConsentDecisionSerializer(serializers.ModelSerializer):
+    customer = serializers.IntegerField(source="customer_id")
+    request = serializers.IntegerField(source="request_id", allow_null=True)
+
+    class Meta:
+        model = ConsentDecision
+        fields = [
+            "id",
+            "receipt_id",
+            "customer",
+            "decision",
+            "method",
+            "terms_version",
+            "terms_language",
+            "terms_sha256",
+            "decided_at",
+            "context",
+            "how",
+            "request",
+        ]
+
+
+# The current state is customers' ``Consent`` component (API.md's one shape).
+ConsentStateSerializer = ConsentSerializer
+
+
+class ConsentRecordedSerializer(serializers.Serializer):
+    """The state after a recorded decision, and the decision's proof."""
+
+    # Plain text here: the enum is documented once, on the ``Consent`` component.
+    status = serializers.CharField(help_text="As in `Consent.status`.")
+    terms_version = serializers.IntegerField(allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    method = serializers.CharField(allow_null=True)
+    decision = ConsentDecisionSerializer()
+
+
+class ConsentTermsSerializer(serializers.ModelSerializer):
+    sha256 = serializers.CharField(source="text_sha256")
+
+    class Meta:
+        model = ConsentTerms
+        fields = ["language", "version", "text", "sha256", "published_at"]
+
+
+class TermsParamsSerializer(serializers.Serializer):
+    language = serializers.ChoiceField(choices=LANGUAGE_CHOICES, required=False)

@@ -1,0 +1,381 @@
+"""Consent use cases: publish terms, request consent, record decisions (with proof and audit)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from audit.actors import Actor
+from audit.models import ActorType
+from audit.services import audit_record
+from tenancy.context import require_tenant
+from tenancy.models import LANGUAGE_CHOICES
+
+from . import selectors
+from .delivery import request_dispatch
+from .models import (
+    OPEN_STATUSES,
+    Channel,
+    ConsentDecision,
+    ConsentRequest,
+    ConsentSettings,
+    ConsentState,
+    ConsentStatus,
+    ConsentTerms,
+    Decision,
+    ManualHow,
+    Method,
+    RequestStatus,
+)
+
+LANGUAGES = {code for code, _label in LANGUAGE_CHOICES}
+CONTEXT_KEYS = ("store", "terminal", "staff")
+DECISION_TO_REQUEST = {
+    Decision.GRANTED: RequestStatus.ACCEPTED,
+    Decision.DECLINED: RequestStatus.DECLINED,
+}
+
+
+def _user_of(actor: Actor):
+    from django.contrib.auth import get_user_model
+
+    if actor.type != ActorType.USER or not actor.id:
+        return None
+    return get_user_model().objects.filter(pk=actor.id).first()
+
+
+def consent_link(token: str) -> str:
+    return f"{settings.SITE_URL}/c/{token}"
+
+
+# ---------------------------------------------------------------------------
+# Terms and settings
+
+
+@transaction.atomic
+def consent_terms_publish(*, language: str, text: str, actor: Actor) -> ConsentTerms:
+    """Publish ``text`` as the next version for ``language``; earlier versions stay as they were.
+
+    Publishing the same text as the current version publishes nothing and returns it.
+    """
+    if language not in LANGUAGES:
+        raise ValidationError({"language": _("Choose one of the offered languages.")})
+    text = text.replace("\r\n", "\n").strip()
+    if not text:
+        raise ValidationError({"text": _("The consent text cannot be empty.")})
+    tenant = require_tenant()
+    current = (
+        ConsentTerms.objects.select_for_update()
+        .filter(language=language)
+        .order_by("-version")
+        .first()
+    )
+    if current is not None and current.text == text:
+        return current
+    terms = ConsentTerms(
+        tenant=tenant,
+        language=language,
+        version=(current.version + 1) if current else 1,
+        text=text,
+        published_at=timezone.now(),
+        published_by=_user_of(actor),
+    )
+    terms.save()
+    audit_record(
+        action="consent.terms_published",
+        actor=actor,
+        object_type="consent.terms",
+        object_id=terms.pk,
+        data={"language": language, "version": terms.version, "sha256": terms.text_sha256},
+    )
+    return terms
+
+
+@transaction.atomic
+def consent_settings_update(*, request_valid_days: int, actor: Actor) -> ConsentSettings:
+    if not 1 <= int(request_valid_days) <= 365:
+        raise ValidationError({"request_valid_days": _("Enter a number of days from 1 to 365.")})
+    row, _created = ConsentSettings.objects.get_or_create(tenant=require_tenant())
+    row.request_valid_days = int(request_valid_days)
+    row.save()
+    audit_record(
+        action="consent.settings_changed",
+        actor=actor,
+        object_type="consent.settings",
+        object_id=row.pk,
+        data={"request_valid_days": row.request_valid_days},
+    )
+    return row
+
+
+# ---------------------------------------------------------------------------
+# State
+
+
+def _state_set(customer, **values) -> ConsentState:
+    state, _created = ConsentState.objects.select_for_update().get_or_create(
+        tenant=require_tenant(), customer=customer
+    )
+    for name, value in values.items():
+        setattr(state, name, value)
+    state.save()
+    selectors.forget_registry_states()
+    return state
+
+
+# ---------------------------------------------------------------------------
+# Requests
+
+
+def _pick_channel(customer, channel: str) -> tuple[str, str]:
+    email, mobile = (customer.email or "").strip(), (customer.mobile or "").strip()
+    if channel == Channel.EMAIL:
+        if email:
+            return Channel.EMAIL, email
+        raise ValidationError({"channel": _("The customer has no email address.")})
+    if channel == Channel.SMS:
+        if mobile:
+            return Channel.SMS, mobile
+        raise ValidationError({"channel": _("The customer has no mobile number.")})
+    if channel == "any":
+        if email:
+            return Channel.EMAIL, email
+        if mobile:
+            return Channel.SMS, mobile
+        raise ValidationError({"channel": _("The customer has neither email nor mobile number.")})
+    raise ValidationError({"channel": _("Choose email, sms or any.")})
+
+
+class NoAddressError(ValidationError):
+    """The customer has no address for the chosen channel (the API answers 422)."""
+
+
+@transaction.atomic
+def consent_request_create(
+    *, customer, channel: str, language: str | None = None, actor: Actor
+) -> tuple[ConsentRequest, str]:
+    """Create a queued consent request; returns it and the raw token (stored only hashed).
+
+    The link is ``consent_link(token)``. Raises NoAddressError when the customer has
+    no address for the channel, ValidationError when no terms exist for the language.
+    """
+    tenant = require_tenant()
+    try:
+        channel, destination = _pick_channel(customer, channel)
+    except ValidationError as exc:
+        if channel in (Channel.EMAIL, Channel.SMS, "any"):
+            raise NoAddressError(exc.message_dict) from None
+        raise
+    language = language or customer.language or tenant.default_language
+    if language not in LANGUAGES:
+        raise ValidationError({"language": _("Choose one of the offered languages.")})
+    terms = selectors.terms_current(language=language)
+    if terms is None:
+        raise ValidationError({"language": _("No consent text is published in this language yet.")})
+    token = secrets.token_urlsafe(24)  # 192 bits
+    now = timezone.now()
+    request = ConsentRequest.objects.create(
+        tenant=tenant,
+        customer=customer,
+        channel=channel,
+        destination=destination,
+        language=language,
+        terms=terms,
+        token_hash=selectors.token_hash(token),
+        status=RequestStatus.QUEUED,
+        expires_at=now + timedelta(days=selectors.request_valid_days()),
+        created_at=now,
+        created_by=_user_of(actor),
+        actor_type=actor.type,
+        actor_id=str(actor.id),
+    )
+    state = selectors.consent_state_of(customer)
+    if state is None or state.status != ConsentStatus.GRANTED:
+        # A pending request does not hide a consent already given.
+        _state_set(customer, status=ConsentStatus.REQUESTED, last_request=request)
+    audit_record(
+        action="consent.requested",
+        actor=actor,
+        object_type="consent.request",
+        object_id=request.pk,
+        data={
+            "customer_id": customer.pk,
+            "channel": channel,
+            "language": language,
+            "terms_version": terms.version,
+        },
+    )
+    request_dispatch(request, link=consent_link(token))
+    return request, token
+
+
+@transaction.atomic
+def consent_request_mark_delivery(*, request: ConsentRequest, status: str, actor: Actor) -> None:
+    """Delivery feedback (sent / delivered / failed) from notifications; answered requests stay."""
+    if status not in (RequestStatus.SENT, RequestStatus.DELIVERED, RequestStatus.FAILED):
+        raise ValueError(status)
+    request = ConsentRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status not in OPEN_STATUSES or request.is_expired:
+        return
+    request.status = status
+    request.save(update_fields=["status", "updated_at"])
+    audit_record(
+        action="consent.request_" + status,
+        actor=actor,
+        object_type="consent.request",
+        object_id=request.pk,
+    )
+
+
+@transaction.atomic
+def consent_request_expire(*, request: ConsentRequest, actor: Actor) -> bool:
+    """Mark an unanswered request past its expiry as expired (idempotent)."""
+    request = ConsentRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status not in OPEN_STATUSES or request.expires_at > timezone.now():
+        return False
+    request.status = RequestStatus.EXPIRED
+    request.save(update_fields=["status", "updated_at"])
+    selectors.forget_registry_states()
+    state = selectors.consent_state_of(request.customer)
+    if state and state.status == ConsentStatus.REQUESTED and state.last_request_id == request.pk:
+        _state_set(request.customer, status=ConsentStatus.EXPIRED)
+    audit_record(
+        action="consent.request_expired",
+        actor=actor,
+        object_type="consent.request",
+        object_id=request.pk,
+    )
+    return True
+
+
+# ---------------------------------------------------------------------------
+# Decisions
+
+
+def _clean_context(context) -> dict:
+    if context in (None, ""):
+        return {}
+    if not isinstance(context, dict) or set(context) - set(CONTEXT_KEYS):
+        raise ValidationError({"context": _("Only store, terminal and staff may be given.")})
+    cleaned = {}
+    for key, value in context.items():
+        if value is None:
+            continue
+        if not isinstance(value, str) or len(value) > 100:
+            raise ValidationError({"context": _("Each value is a text of at most 100 characters.")})
+        cleaned[key] = value
+    return cleaned
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    customer,
+    decision: str,
+    method: str,
+    actor: Actor,
+    terms_version: int | None = None,
+    language: str | None = None,
+    note: str = "",
+    how: str = "",
+    context: dict | None = None,
+    request: ConsentRequest | None = None,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> ConsentDecision:
+    """Record one decision as proof and update the customer's current state.
+
+    The terms are the request's (when answering one) or ``terms_version`` in
+    ``language`` (the customer's or the tenant's language by default). Giving
+    consent needs the terms that were shown; declining or withdrawing does not.
+    """
+    tenant = require_tenant()
+    if decision not in Decision.values:
+        raise ValidationError({"decision": _("Choose granted, declined or withdrawn.")})
+    if method not in Method.values:
+        raise ValidationError({"method": _("Choose link, sms_reply, pos or manual.")})
+    if how and how not in ManualHow.values:
+        raise ValidationError({"how": _("Choose paper, phone, in_person or other.")})
+    if request is not None and request.customer_id != customer.pk:
+        raise ValidationError({"request": _("The request belongs to another customer.")})
+    context = _clean_context(context)
+    language = language or (request.language if request else None)
+    language = language or customer.language or tenant.default_language
+    if request is not None and terms_version is None:
+        terms = request.terms
+    elif terms_version is not None:
+        terms = selectors.terms_version_get(language=language, version=terms_version)
+        if terms is None:
+            raise ValidationError(
+                {"terms_version": _("No consent text has this version in this language.")}
+            )
+    else:
+        state = selectors.consent_state_of(customer)
+        terms = (
+            selectors.terms_version_get(language=language, version=state.terms_version)
+            if state and state.terms_version
+            else None
+        )
+    if decision == Decision.GRANTED and terms is None:
+        raise ValidationError({"terms_version": _("Say which version of the text was shown.")})
+    now = timezone.now()
+    proof = ConsentDecision(
+        tenant=tenant,
+        customer=customer,
+        decision=decision,
+        method=method,
+        terms=terms,
+        terms_version=terms.version if terms else None,
+        terms_language=terms.language if terms else "",
+        terms_sha256=terms.text_sha256 if terms else "",
+        decided_at=now,
+        actor_type=actor.type,
+        actor_id=str(actor.id),
+        ip=ip or None,
+        user_agent=(user_agent or "")[:500],
+        request=request,
+        context=context,
+        how=how,
+        note=note or "",
+    )
+    proof.save()
+    if request is not None and decision in DECISION_TO_REQUEST:
+        ConsentRequest.objects.filter(pk=request.pk).update(
+            status=DECISION_TO_REQUEST[decision], updated_at=now
+        )
+    _state_set(
+        customer,
+        status=decision,
+        terms_version=proof.terms_version,
+        decided_at=now,
+        method=method,
+    )
+    audit_record(
+        action=f"consent.{decision}",
+        actor=actor,
+        object_type="consent.decision",
+        object_id=proof.pk,
+        data={
+            "customer_id": customer.pk,
+            "method": method,
+            "terms_version": proof.terms_version,
+            "request_id": request.pk if request else None,
+        },
+    )
+    return proof
+
+
+def consent_decision_scrub(*, customer) -> int:
+    """Erasure: blank IP, user agent, POS context and note of a customer's decisions."""
+    from django.db import connection
+
+    require_tenant()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT consent_decision_scrub(%s)", [customer.pk])
+        return cursor.fetchone()[0]

@@ -1,0 +1,127 @@
+"""The customer's consent page, /c/<token>: no login, no JavaScript needed.
+
+The token is found through kundreg_consent_token_lookup (selectors.request_locate),
+the one narrow cross-tenant lookup; everything after it runs inside the request's
+tenant. A wrong token is a 404 that looks like any other, and the page shows no
+personal data but the customer's name.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from audit.actors import Actor
+from tenancy.context import tenant_context
+
+from . import selectors, services
+from .models import ConsentStatus, Decision, Method
+
+ACTIONS = {
+    "accept": Decision.GRANTED,
+    "decline": Decision.DECLINED,
+    "withdraw": Decision.WITHDRAWN,
+}
+
+
+def _client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _rate_limited(request) -> bool:
+    """At most CONSENT_PAGE_RATE requests per IP and minute (cache-based)."""
+    limit = getattr(settings, "CONSENT_PAGE_RATE", 30)
+    key = f"consent-page:{_client_ip(request) or 'unknown'}"
+    cache.add(key, 0, timeout=60)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=60)
+        count = 1
+    return count > limit
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    # The URL is a secret: never cached, never sent on as a referrer, never indexed.
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _choices(state_status: str, expired: bool) -> list[str]:
+    """Which buttons the page offers: withdrawing is always as easy as giving."""
+    if state_status == ConsentStatus.GRANTED:
+        return ["withdraw"]
+    if expired:
+        return []
+    if state_status == ConsentStatus.DECLINED:
+        return ["accept"]
+    return ["accept", "decline"]
+
+
+@require_http_methods(["GET", "POST"])
+def consent_page(request, token: str):
+    if _rate_limited(request):
+        response = render(request, "consent/rate_limited.html", status=429)
+        response["Retry-After"] = "60"
+        return _private(response)
+    located = selectors.request_locate(token)
+    if located is None:
+        raise Http404
+    _request_id, tenant = located
+    with tenant_context(tenant):
+        consent_request = selectors.request_for_token(token)
+        if consent_request is None:
+            raise Http404
+        customer = consent_request.customer
+        with translation.override(consent_request.language):
+            state = selectors.consent_state_of(customer)
+            state_status = state.status if state else ConsentStatus.NONE
+            expired = consent_request.expires_at <= timezone.now()
+            if consent_request.is_expired:
+                services.consent_request_expire(
+                    request=consent_request, actor=Actor.system("consent-page")
+                )
+            choices = _choices(state_status, expired)
+            if request.method == "POST":
+                action = request.POST.get("action", "")
+                if action in choices:
+                    services.consent_record(
+                        customer=customer,
+                        decision=ACTIONS[action],
+                        method=Method.LINK,
+                        actor=Actor.customer(customer.pk),
+                        request=consent_request,
+                        ip=_client_ip(request),
+                        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                    )
+                    return _private(redirect(f"{request.path}?done={action}"))
+                return _private(redirect(request.path))
+            if expired and not choices:
+                template, status = "consent/expired.html", 410
+            else:
+                template, status = "consent/page.html", 200
+            done = request.GET.get("done")
+            response = render(
+                request,
+                template,
+                {
+                    "tenant": tenant,
+                    "customer_name": customer.name,
+                    "terms": consent_request.terms,
+                    "state": state,
+                    "state_label": ConsentStatus(state_status).label,
+                    "choices": choices,
+                    "done": done if done in ACTIONS else None,
+                    "page_title": _("Consent"),
+                },
+                status=status,
+            )
+            response["Content-Language"] = consent_request.language
+            return _private(response)

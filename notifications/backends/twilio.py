@@ -1,0 +1,91 @@
+"""Production SMS through Twilio's REST API (the ``twilio`` library).
+
+Settings: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and one of
+TWILIO_MESSAGING_SERVICE_SID (preferred) or TWILIO_FROM_NUMBER.
+"""
+
+from __future__ import annotations
+
+import requests
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.rest import Client
+
+from .base import BaseSmsBackend, SendError, SmsStatus
+
+# Twilio's REST error codes that no retry can cure.
+PERMANENT_CODES = frozenset(
+    {
+        21211,  # invalid 'To' number
+        21212,  # invalid 'From' number
+        21408,  # region not enabled
+        21610,  # recipient replied STOP (opted out)
+        21612,  # cannot route to this number
+        21614,  # not a mobile number
+        21617,  # body too long
+        21635,  # not a valid number for this destination
+    }
+)
+# Callback/poll statuses → ours. Twilio's queued/accepted/scheduled add nothing.
+STATUS_MAP = {
+    "sending": "sending",
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "delivered",
+    "undelivered": "undelivered",
+    "failed": "failed",
+    "canceled": "failed",
+}
+
+
+def _client() -> Client:
+    sid, token = settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN
+    if not (sid and token):
+        raise ImproperlyConfigured("TwilioBackend needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.")
+    return Client(sid, token)
+
+
+def classify(exc: TwilioRestException) -> SendError:
+    status = exc.status or 0
+    transient = status == 429 or status >= 500 or status in (401, 403)
+    permanent = (exc.code in PERMANENT_CODES) or (400 <= status < 500 and not transient)
+    return SendError(
+        f"Twilio {status}: {exc.msg}", permanent=permanent, code=str(exc.code or status)
+    )
+
+
+class TwilioBackend(BaseSmsBackend):
+    provider = "twilio"
+
+    def send(self, *, to: str, body: str, sender: str = "", status_callback: str = "") -> str:
+        params = {"to": to, "body": body}
+        if sender:
+            params["from_"] = sender
+        elif settings.TWILIO_MESSAGING_SERVICE_SID:
+            params["messaging_service_sid"] = settings.TWILIO_MESSAGING_SERVICE_SID
+        elif settings.TWILIO_FROM_NUMBER:
+            params["from_"] = settings.TWILIO_FROM_NUMBER
+        else:
+            raise ImproperlyConfigured(
+                "TwilioBackend needs TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER."
+            )
+        if status_callback:
+            params["status_callback"] = status_callback
+        try:
+            message = _client().messages.create(**params)
+        except TwilioRestException as exc:
+            raise classify(exc) from exc
+        except (requests.RequestException, TwilioException) as exc:
+            raise SendError(f"Twilio unreachable: {exc}", permanent=False) from exc
+        return message.sid
+
+    def fetch_status(self, provider_id: str) -> SmsStatus | None:
+        try:
+            message = _client().messages(provider_id).fetch()
+        except (TwilioRestException, requests.RequestException, TwilioException):
+            return None
+        status = STATUS_MAP.get(message.status)
+        if status is None:
+            return None
+        return SmsStatus(status=status, error_code=str(message.error_code or ""))

@@ -1,0 +1,80 @@
+"""Thin Celery wrappers: send one message, poll Twilio for late delivery reports."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+from celery import shared_task
+from django.conf import settings
+
+from tenancy.context import each_tenant, require_tenant
+from tenancy.models import Tenant
+from tenancy.tasks import tenant_task
+
+from .backends import get_sms_backend
+from .pacing import pacing_acquire
+from .selectors import notification_settings, pending_sms
+from .services import TransientSendError, message_send, message_status_update
+
+logger = logging.getLogger(__name__)
+
+
+def retry_countdown(attempts: int) -> float:
+    """Exponential backoff, capped well below the broker's visibility timeout.
+
+    A countdown longer than CELERY_VISIBILITY_TIMEOUT would get the task redelivered
+    while it waits; the cap is a setting asserted below the timeout in the tests.
+    """
+    base = settings.NOTIFICATIONS_RETRY_BACKOFF_BASE
+    delay = min(settings.NOTIFICATIONS_RETRY_BACKOFF_MAX, base * 2 ** max(attempts - 1, 0))
+    return delay + random.uniform(0, base / 2)
+
+
+def _retry(task, message_id: int, tenant_id: int, *, countdown: float) -> None:
+    # TenantTask.__call__ strips tenant_id from the request's kwargs, so Celery's default
+    # retry would re-send the task without it: pass the arguments explicitly.
+    task.retry(args=[message_id], kwargs={"tenant_id": tenant_id}, countdown=countdown, throw=False)
+
+
+@tenant_task(bind=True, name="notifications.send_message", max_retries=None)
+def send_message(self, message_id: int) -> str:
+    """Send a queued message. The message's ``attempts`` (not Celery's counter) limit retries."""
+    tenant = require_tenant()
+    rate = notification_settings().send_rate_per_second
+    if not pacing_acquire(tenant_id=tenant.pk, rate_per_second=rate):
+        # Over the tenant's rate: come back in a moment; this does not count as an attempt.
+        _retry(self, message_id, tenant.pk, countdown=random.uniform(0.5, 2.0))
+        return "paced"
+    try:
+        message = message_send(message_id=message_id)
+    except TransientSendError as exc:
+        # Not raised out of the task: that would roll back the tenant's transaction and
+        # lose the attempt count. The retry is published now; its claim waits on our row lock.
+        _retry(self, message_id, tenant.pk, countdown=retry_countdown(exc.attempts))
+        return "retry"
+    return message.status
+
+
+@shared_task(name="notifications.poll_pending_sms")
+def poll_pending_sms() -> int:
+    """Ask the provider about SMS whose delivery report never came (a lost callback)."""
+    backend = get_sms_backend()
+    moved = 0
+    for _tenant in each_tenant(Tenant.objects.filter(is_active=True)):
+        for message in pending_sms(older_than_minutes=settings.NOTIFICATIONS_POLL_AFTER_MINUTES):
+            if message.provider != backend.provider:
+                continue
+            state = backend.fetch_status(message.provider_id)
+            if state is None or state.status == message.status:
+                continue
+            message_status_update(
+                provider=message.provider,
+                provider_id=message.provider_id,
+                status=state.status,
+                event_id=f"{message.provider_id}:{state.status}",
+                payload={"source": "poll", "MessageStatus": state.status},
+                error_code=state.error_code,
+            )
+            moved += 1
+    return moved
