@@ -35,7 +35,7 @@ from .roles import Perm, Role
 @require_POST
 def tenant_switch(request):
     tenant_id = request.POST.get("tenant", "")
-    if not tenant_id.isdigit():
+    if not (tenant_id.isascii() and tenant_id.isdigit()):  # "²" is a digit too
         raise Http404
     membership = selectors.memberships_of(request.user).filter(tenant_id=tenant_id).first()
     if membership is None:

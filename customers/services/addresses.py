@@ -106,6 +106,7 @@ def head_office_change(*, address: Address, actor: Actor, user=None) -> Address:
 def address_delete(*, address: Address, actor: Actor, user=None) -> None:
     """Delete an address; if it was the head office, the oldest remaining one takes over."""
     customer, was_head = address.customer, address.is_head_office
+    require_editable(customer)
     address_id, text = address.pk, str(address)
     address.delete()
     if was_head:

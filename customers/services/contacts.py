@@ -123,6 +123,7 @@ def contact_link(*, contact: Contact, customer: Customer, actor: Actor) -> None:
 
 @transaction.atomic
 def contact_unlink(*, contact: Contact, customer: Customer, actor: Actor) -> None:
+    require_editable(customer)
     deleted, _ = CustomerContact.objects.filter(customer=customer, contact=contact).delete()
     if deleted:
         audit_record(
