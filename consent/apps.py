@@ -13,6 +13,10 @@ class ConsentConfig(AppConfig):
 
         hooks.set_consent_status_provider(consent_status_for_registry)
 
+        from .models import ConsentStatus
+
+        hooks.set_consent_status_label(lambda status: str(ConsentStatus(status).label))
+
         from notifications.signals import message_status_changed, sms_received
 
         from .delivery import on_message_status_changed, on_sms_received

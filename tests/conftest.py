@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connections
+from django.utils import translation
 from psycopg import sql
 
 from tests.factories import ApiKeyFactory, MembershipFactory, TenantFactory, UserFactory
@@ -72,6 +73,13 @@ def _truncate_all() -> None:
                 sql.SQL(", ").join(sql.Identifier(t) for t in tables)
             )
         )
+
+
+@pytest.fixture(autouse=True)
+def _reset_language():
+    """A request through LocaleMiddleware leaves its language active in the thread."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

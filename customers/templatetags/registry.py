@@ -1,0 +1,18 @@
+"""Template tags of the registry, e.g. the consent badge a higher app provides through hooks."""
+
+from django import template
+from django.utils.html import format_html
+
+from customers import hooks
+
+register = template.Library()
+
+
+@register.simple_tag
+def consent_badge(customer) -> str:
+    """The customer's consent status as a badge ("Samtycke godkänt"), when consent/ is installed."""
+    provider, label_of = hooks.consent_status_provider, hooks.consent_status_label
+    if provider is None or label_of is None:
+        return ""
+    status = provider(customer)["status"]
+    return format_html('<span class="consent-badge consent-{}">{}</span>', status, label_of(status))
