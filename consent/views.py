@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from audit.actors import Actor
 from tenancy.decorators import tenant_perm_required
+from tenancy.forms import apply_service_errors
 from tenancy.models import LANGUAGE_CHOICES
 from tenancy.roles import Perm
 
@@ -17,12 +18,6 @@ from .forms import ConsentSettingsForm, TermsForm
 from .models import ConsentSettings
 
 LANGUAGES = dict(LANGUAGE_CHOICES)
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    for field, errors in exc.message_dict.items():
-        for error in errors:
-            form.add_error(field if field in form.fields else None, error)
 
 
 @tenant_perm_required(Perm.CONSENT_TERMS_EDIT)
@@ -45,7 +40,7 @@ def terms_edit(request):
                     actor=actor,
                 )
             except ValidationError as exc:
-                _apply_errors(settings_form, exc)
+                apply_service_errors(settings_form, exc)
             else:
                 messages.success(request, _("Consent settings saved."))
                 return redirect(f"{request.path}?language={language}")
@@ -55,7 +50,7 @@ def terms_edit(request):
             try:
                 terms = services.consent_terms_publish(actor=actor, **terms_form.cleaned_data)
             except ValidationError as exc:
-                _apply_errors(terms_form, exc)
+                apply_service_errors(terms_form, exc)
             else:
                 if current is not None and terms.pk == current.pk:
                     messages.info(request, _("The text is unchanged; nothing was published."))

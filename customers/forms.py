@@ -19,24 +19,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from tenancy.forms import apply_service_errors
 from tenancy.models import LANGUAGE_CHOICES, ReferenceEntry
 
 from .models import FINANCE_FIELDS, Address, AddressKind, Consignee, Contact, Customer
 
+# The registry's views call it by this name.
+apply_errors = apply_service_errors
+
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 MAX_INT = 2_147_483_647
-
-
-def apply_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form: at its field when the form has it."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            target = name if name in form.fields and not form.fields[name].disabled else None
-            for error in errors:
-                form.add_error(target, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
 
 
 def _user_label(user) -> str:

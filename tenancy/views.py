@@ -25,6 +25,7 @@ from .forms import (
     MemberInviteForm,
     ReferenceEntryForm,
     TenantSettingsForm,
+    apply_service_errors,
 )
 from .middleware import SESSION_KEY
 from .models import ApiKey, ReferenceEntry, ReferenceRegister, Tenant
@@ -76,7 +77,7 @@ def register_detail(request, register, pk=None):
                 **form.cleaned_data,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("register-detail", register=register)
@@ -106,7 +107,7 @@ def api_key_list(request):
                 created_by=request.user,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             form = ApiKeyForm()
     return render(
@@ -125,16 +126,6 @@ def api_key_revoke(request, prefix):
     return redirect("api-keys")
 
 
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
-
-
 @tenant_perm_required(Perm.SETTINGS_EDIT)
 def tenant_settings(request):
     tenant = request.tenant
@@ -145,7 +136,7 @@ def tenant_settings(request):
                 tenant=tenant, actor=Actor.user(request.user), **form.cleaned_data
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Company settings saved."))
             return redirect("tenant-settings")
@@ -161,7 +152,7 @@ def member_list(request):
                 actor=Actor.user(request.user), **form.cleaned_data
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             email = form.cleaned_data["email"]
             if is_new:

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from audit.actors import Actor
 from audit.services import audit_record
 from tenancy.decorators import tenant_perm_required
+from tenancy.forms import apply_service_errors
 from tenancy.roles import Perm
 
 from .. import exports
@@ -395,9 +396,7 @@ def saved_list_save_view(request):
                 filters=_params(request.POST),
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    save_form.add_error(field if field in save_form.fields else None, error)
+            apply_service_errors(save_form, exc)
         else:
             messages.success(request, _("The list “%(name)s” was saved.") % {"name": saved.name})
             return redirect(reverse("customer-saved-list", kwargs={"pk": saved.pk}))

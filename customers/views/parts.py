@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit.actors import Actor
 from tenancy.decorators import tenant_perm_required
+from tenancy.forms import apply_service_errors
 from tenancy.models import ReferenceEntry, ReferenceRegister
 from tenancy.roles import Perm
 
@@ -72,16 +73,6 @@ def _can_edit(request) -> bool:
 
 def _actor(request) -> Actor:
     return Actor.user(request.user)
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
 
 
 def _posted(request):
@@ -151,7 +142,7 @@ def key_add(request, pk):
             else:
                 keys.customer_key_add(customer=customer, **common)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("The key was added."))
             return redirect("customer-keys", pk=customer.pk)
@@ -197,7 +188,7 @@ def designation_add(request, pk):
                 user=request.user,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("The designation was added."))
             return redirect("customer-keys", pk=customer.pk)
@@ -231,7 +222,7 @@ def id_card_edit(request, pk, card_pk=None):
             else:
                 keys.id_card_update(card=card, **common)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("The card was saved."))
             return redirect("customer-keys", pk=customer.pk)
@@ -271,7 +262,7 @@ def key_type_rules(request, entry_pk=None):
             try:
                 keys.key_type_rule_set(key_type=entry, actor=_actor(request), **form.cleaned_data)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_service_errors(form, exc)
             else:
                 messages.success(request, _("Saved."))
                 return redirect("key-type-rules")
@@ -320,7 +311,7 @@ def file_add(request, pk):
                 user=request.user,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("The file was added."))
             return redirect("customer-files", pk=customer.pk)
@@ -342,7 +333,7 @@ def link_add(request, pk):
                 user=request.user,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("The link was added."))
             return redirect("customer-files", pk=customer.pk)
@@ -448,7 +439,7 @@ def activity_add(request, pk):
                 user=request.user,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             if not request.htmx:
                 messages.success(request, _("Saved."))
@@ -533,7 +524,7 @@ def _registry_form(request, customer, record, context):
                 )
             except ValidationError as exc:
                 customer.refresh_from_db()  # customer_update may have set values it then refused
-                _apply_errors(form, exc)
+                apply_service_errors(form, exc)
             else:
                 if applied:
                     messages.success(request, _("The customer was updated from the registry."))
