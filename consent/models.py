@@ -85,6 +85,27 @@ class ConsentSettings(TenantOwnedModel):
         default=DEFAULT_VALID_DAYS,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
+    # One reminder, this many days after an unanswered request was sent (None: no reminder).
+    reminder_after_days = models.PositiveSmallIntegerField(
+        _("send one reminder after (days)"),
+        null=True,
+        blank=True,
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(364)],
+    )
+    # How long a given consent holds (None: until withdrawn).
+    consent_valid_months = models.PositiveSmallIntegerField(
+        _("consent valid (months)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+    )
+    # Customers are asked again this many days before their consent lapses.
+    renewal_notice_days = models.PositiveSmallIntegerField(
+        _("ask again before it lapses (days)"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
 
     class Meta:
         verbose_name = _("consent settings")
@@ -163,6 +184,16 @@ class ConsentRequest(TenantOwnedModel):
     actor_id = models.CharField(_("actor id"), max_length=64, blank=True)
     # Set by consent.delivery.request_dispatch when the message may be sent.
     dispatch_ready_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the one reminder went out (its link carries a second token for the same request).
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
+    batch = models.ForeignKey(
+        "ConsentBatch",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="requests",
+        verbose_name=_("batch"),
+    )
 
     class Meta:
         verbose_name = _("consent request")
@@ -272,6 +303,10 @@ class ConsentState(TenantOwnedModel):
     last_request = models.ForeignKey(
         ConsentRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # A granted consent lapses then (ConsentSettings.consent_valid_months; None: never).
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    # When the customer was asked to renew a consent about to lapse.
+    renewal_requested_at = models.DateTimeField(_("renewal requested at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -279,4 +314,101 @@ class ConsentState(TenantOwnedModel):
         verbose_name_plural = _("consent states")
         constraints = [
             models.UniqueConstraint(fields=["tenant", "customer"], name="consent_state_uniq")
+        ]
+
+
+class BatchSource(models.TextChoices):
+    SEARCH = "search", _("Search results")
+    SELECTION = "selection", _("Own selection")
+    OUTDATED_TERMS = "outdated_terms", _("Consented to older terms")
+    API = "api", _("API")
+
+
+class BatchStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to start")
+    RUNNING = "running", _("Sending")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Stopped by an error")
+
+
+class ConsentBatch(TenantOwnedModel):
+    """One request for consent to many customers, worked through by Celery in chunks."""
+
+    channel = models.CharField(_("channel"), max_length=10)  # email, sms or any
+    source = models.CharField(_("source"), max_length=20, choices=BatchSource.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=BatchStatus.choices, default=BatchStatus.PENDING
+    )
+    total = models.PositiveIntegerField(_("customers"), default=0)
+    sent = models.PositiveIntegerField(_("requested"), default=0)
+    skipped = models.PositiveIntegerField(_("skipped, no email or mobile"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    actor_type = models.CharField(_("actor type"), max_length=20)
+    actor_id = models.CharField(_("actor id"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("consent batch")
+        verbose_name_plural = _("consent batches")
+        ordering = ["-created_at", "-pk"]
+
+    @property
+    def done_count(self) -> int:
+        return self.sent + self.skipped + self.failed
+
+
+class BatchOutcome(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    SENT = "sent", _("Requested")
+    SKIPPED = "skipped", _("No email or mobile")
+    FAILED = "failed", _("Failed")
+
+
+class ConsentBatchItem(TenantOwnedModel):
+    """One customer of a batch and what became of it (the "could not reach" list)."""
+
+    batch = models.ForeignKey(
+        ConsentBatch, on_delete=models.CASCADE, related_name="items", verbose_name=_("batch")
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("customer"),
+    )
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=BatchOutcome.choices, default=BatchOutcome.PENDING
+    )
+    request = models.ForeignKey(
+        ConsentRequest,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("request"),
+    )
+    # A translated-at-display error code, never personal data.
+    error = models.CharField(_("error"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("consent batch customer")
+        verbose_name_plural = _("consent batch customers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "batch", "customer"], name="consent_batch_item_uniq"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["tenant", "batch", "outcome", "id"], name="consent_batch_item_idx"
+            ),
         ]

@@ -10,7 +10,15 @@ database, so their fields are blanked through consent_decision_scrub().
 from anonymization.registry import NOT_PERSONAL as ND
 from anonymization.registry import Scrub, personal, pii
 
-from .models import ConsentDecision, ConsentRequest, ConsentSettings, ConsentState, ConsentTerms
+from .models import (
+    ConsentBatch,
+    ConsentBatchItem,
+    ConsentDecision,
+    ConsentRequest,
+    ConsentSettings,
+    ConsentState,
+    ConsentTerms,
+)
 
 
 def _scrub_decision(decision: ConsentDecision) -> None:
@@ -23,7 +31,15 @@ DECISION_SCRUB = personal(
     Scrub.CUSTOM, value=_scrub_decision, note="consent_decision_scrub() (append-only table)"
 )
 
-pii.register(ConsentSettings, id=ND, tenant=ND, request_valid_days=ND)
+pii.register(
+    ConsentSettings,
+    id=ND,
+    tenant=ND,
+    request_valid_days=ND,
+    reminder_after_days=ND,
+    consent_valid_months=ND,
+    renewal_notice_days=ND,
+)
 pii.register(
     ConsentTerms,
     id=ND,
@@ -53,6 +69,8 @@ pii.register(
     actor_type=ND,
     actor_id=ND,
     dispatch_ready_at=ND,
+    reminded_at=ND,
+    batch=ND,
 )
 pii.register(
     ConsentDecision,
@@ -86,5 +104,28 @@ pii.register(
     decided_at=ND,
     method=ND,
     last_request=ND,
+    valid_until=ND,
+    renewal_requested_at=ND,
     updated_at=ND,
+)
+# A batch holds counts; its items point at customers and say only what became of them.
+pii.register(
+    ConsentBatch,
+    id=ND,
+    tenant=ND,
+    channel=ND,
+    source=ND,
+    status=ND,
+    total=ND,
+    sent=ND,
+    skipped=ND,
+    failed=ND,
+    created_at=ND,
+    finished_at=ND,
+    created_by=ND,
+    actor_type=ND,
+    actor_id=ND,
+)
+pii.register(
+    ConsentBatchItem, id=ND, tenant=ND, batch=ND, customer=ND, outcome=ND, request=ND, error=ND
 )
