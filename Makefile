@@ -39,7 +39,7 @@ fmt: install
 	$(VENV)/bin/ruff check --fix .
 
 messages: install
-	DJANGO_SETTINGS_MODULE=config.settings.dev $(EMBEDDED) sh -c 'for l in sv da nb; do $(PY) manage.py makemessages -l $$l --no-obsolete -i ".venv/*" -i "var/*"; done'
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(EMBEDDED) $(PY) manage.py merge_translation_fragments
 
 # Browser tests drive Debian's Chromium (never a downloaded browser).
 browser:
