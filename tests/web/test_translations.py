@@ -15,6 +15,7 @@ from django.utils import translation
 LANGUAGES = ["sv", "da", "nb"]
 # A python-format placeholder: %(name)s, %s, %d, ... (not "%%").
 PLACEHOLDER = re.compile(r"%(?:\(\w+\))?[-#0 +]*\d*(?:\.\d+)?[sdifrxXeEgGc]")
+SKIPPED_WHEN_EXTRACTING = {"locale", ".venv", "var", "node_modules", ".git", "build", ".ruff_cache"}
 LOG_OUT = {"en": "Log out", "sv": "Logga ut", "da": "Log ud", "nb": "Logg ut"}
 
 
@@ -118,3 +119,29 @@ def test_server_error_page_is_translated():
 
 def _heading(html: str) -> str:
     return re.search(r"<h1>(.*?)</h1>", html).group(1)
+
+
+def test_the_catalogues_hold_every_string_of_the_source(tmp_path, settings, monkeypatch):
+    """A string added in code but never extracted would stay English in every language.
+
+    makemessages writes into the ``locale/`` beside the files it reads, so it runs in a
+    scratch tree of links to the sources with a copy of the catalogues.
+    """
+    import shutil
+
+    from django.core.management import call_command
+
+    root = Path(settings.BASE_DIR)
+    committed = {(e.msgctxt, e.msgid) for e in polib.pofile(str(_po_path("sv")))}
+    for child in root.iterdir():
+        if child.name not in SKIPPED_WHEN_EXTRACTING and not child.name.endswith(".egg-info"):
+            (tmp_path / child.name).symlink_to(child)
+    shutil.copytree(
+        root / "locale", tmp_path / "locale", ignore=shutil.ignore_patterns("*.mo", "fragments")
+    )
+    monkeypatch.chdir(tmp_path)
+    settings.LOCALE_PATHS = [str(tmp_path / "locale")]
+    call_command("makemessages", locale=["sv"], symlinks=True, no_obsolete=True, verbosity=0)
+    fresh = polib.pofile(str(tmp_path / "locale/sv/LC_MESSAGES/django.po"))
+    missing = sorted(e.msgid for e in fresh if (e.msgctxt, e.msgid) not in committed)
+    assert missing == [], "run `make messages`"

@@ -1,0 +1,79 @@
+"""A real Celery worker for the fan-out benchmark, started as a separate process.
+
+    python -m benchmarks.fanout_worker QUEUE CONCURRENCY
+
+Environment: BENCH_DB_NAME (the benchmark's throwaway database), BENCH_TWILIO_URL (the
+:class:`benchmarks.fake_twilio.FakeTwilioServer`), BENCH_REDIS_COUNTER (the key the
+no-op task counts in). Everything else is the product's own code and settings: the
+worker differs only in where the database lives and where Twilio's API answers.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+django.setup()
+
+from celery import shared_task  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+TWILIO_API = "https://api.twilio.com"
+
+
+@shared_task(name="benchmarks.noop")
+def noop() -> None:
+    """The baseline task: nothing but counting itself, so its throughput is Celery's own."""
+    from notifications.pacing import _redis
+
+    _redis().incr(os.environ["BENCH_REDIS_COUNTER"])
+
+
+def _use_benchmark_database() -> None:
+    name = os.environ["BENCH_DB_NAME"]
+    for alias in ("default", "owner"):
+        settings.DATABASES[alias]["NAME"] = name
+
+
+def _point_twilio_at_fake() -> None:
+    from twilio.http.http_client import TwilioHttpClient
+
+    fake = os.environ["BENCH_TWILIO_URL"]
+    real_request = TwilioHttpClient.request
+
+    def request(self, method, url, *args, **kwargs):
+        return real_request(self, method, url.replace(TWILIO_API, fake), *args, **kwargs)
+
+    TwilioHttpClient.request = request
+
+
+def main(argv: list[str]) -> None:
+    queue, concurrency = argv[0], argv[1]
+    _use_benchmark_database()
+    _point_twilio_at_fake()
+    from config.celery import app
+
+    app.conf.task_default_queue = queue
+    app.worker_main(
+        [
+            "worker",
+            "--queues",
+            queue,
+            "--concurrency",
+            concurrency,
+            "--pool",
+            "prefork",
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
