@@ -24,4 +24,11 @@ app.conf.beat_schedule = {
         "task": "notifications.poll_pending_sms",
         "schedule": crontab(minute="*/10"),
     },
+    # Consent requests expire, get their one reminder, consents are renewed or lapse
+    # (consent/lifecycle.py). Hourly: the settings count in days and months, so an hour
+    # late is precise enough, and the page already treats an expired link as expired.
+    "consent-lifecycle": {
+        "task": "consent.lifecycle_tick",
+        "schedule": crontab(minute=23),
+    },
 }

@@ -23,3 +23,12 @@ class ConsentConfig(AppConfig):
 
         message_status_changed.connect(on_message_status_changed, dispatch_uid="consent.delivery")
         sms_received.connect(on_sms_received, dispatch_uid="consent.sms_reply")
+
+        from .views_card import consent_card_panel
+
+        hooks.register_card_panel(consent_card_panel)
+
+        from .models import ConsentStatus as _Status
+        from .selectors import customers_by_consent_status
+
+        hooks.set_consent_status_filter(customers_by_consent_status, _Status.choices)

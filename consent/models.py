@@ -74,7 +74,7 @@ class ConsentStatus(models.TextChoices):
     GRANTED = "granted", _("Consent approved")
     DECLINED = "declined", _("Consent declined")
     WITHDRAWN = "withdrawn", _("Consent withdrawn")
-    EXPIRED = "expired", _("Consent request expired")
+    EXPIRED = "expired", _("Consent expired")
 
 
 class ConsentSettings(TenantOwnedModel):

@@ -148,10 +148,102 @@ def request_locate(token: str) -> tuple[int, Tenant] | None:
     return (row[0], tenant) if tenant else None
 
 
+def request_for_page(request_id: int) -> ConsentRequest | None:
+    """Inside the tenant's context: the request :func:`request_locate` found.
+
+    By id, not by ``ConsentRequest.token_hash``: a request has more than one token
+    (the reminder's link carries a second one, consent.lifecycle).
+    """
+    return ConsentRequest.objects.select_related("customer", "terms").filter(pk=request_id).first()
+
+
 def request_for_token(token: str) -> ConsentRequest | None:
-    """Inside the tenant's context: the request the token belongs to."""
+    """Inside the tenant's context: the request any of its tokens belongs to."""
+    located = request_locate(token)
+    tenant = current_tenant()
+    if located is None or tenant is None or located[1].pk != tenant.pk:
+        return None
+    return request_for_page(located[0])
+
+
+# ---------------------------------------------------------------------------
+# Consent filter of the customer list and the re-consent listing (consent/batches.py).
+# Imports are local so that this appended block leaves the module's head alone.
+
+
+def customers_by_consent_status(queryset, status: str):
+    """customers.hooks.consent_status_filter: ``queryset`` narrowed to one consent status.
+
+    The same reading as :func:`consent_status_for_registry`: a request past its expiry
+    that nobody answered reads as ``expired``; a customer without a state row is ``none``.
+    """
+    from django.db.models import Exists, OuterRef, Q
+
+    if status not in ConsentStatus.values:
+        return queryset.none()
+    now = timezone.now()
+    lapsed = Q(
+        status=ConsentStatus.REQUESTED,
+        last_request__status__in=OPEN_STATUSES,
+        last_request__expires_at__lte=now,
+    )
+    states = ConsentState.objects.filter(customer=OuterRef("pk"))
+    if status == ConsentStatus.NONE:
+        return queryset.exclude(Exists(states.exclude(status=ConsentStatus.NONE)))
+    if status == ConsentStatus.EXPIRED:
+        matching = states.filter(Q(status=ConsentStatus.EXPIRED) | lapsed)
+    elif status == ConsentStatus.REQUESTED:
+        matching = states.filter(status=ConsentStatus.REQUESTED).exclude(lapsed)
+    else:
+        matching = states.filter(status=status)
+    return queryset.filter(Exists(matching))
+
+
+def customers_on_outdated_terms():
+    """Customers whose current consent is granted to an older version of the terms than
+    the current one in their language (the customer's, else the tenant's default)."""
+    from django.db.models import F, OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce, NullIf
+
+    from customers.models import Customer, CustomerStatus
+    from tenancy.context import require_tenant
+
+    default_language = require_tenant().default_language
+    granted = ConsentState.objects.filter(customer=OuterRef("pk"), status=ConsentStatus.GRANTED)
+    current = ConsentTerms.objects.filter(language=OuterRef("terms_language")).order_by("-version")
     return (
-        ConsentRequest.objects.select_related("customer", "terms")
-        .filter(token_hash=token_hash(token))
-        .first()
+        Customer.objects.exclude(status=CustomerStatus.ANONYMIZED)
+        .annotate(
+            terms_language=Coalesce(NullIf(F("language"), Value("")), Value(default_language)),
+            consented_version=Subquery(granted.values("terms_version")[:1]),
+        )
+        .annotate(current_version=Subquery(current.values("version")[:1]))
+        .filter(consented_version__lt=F("current_version"))
+        .order_by("sort_name", "pk")
+    )
+
+
+def batch_list():
+    from .models import ConsentBatch
+
+    return ConsentBatch.objects.select_related("created_by").order_by("-created_at", "-pk")
+
+
+def batch_unreachable(batch):
+    """The customers of ``batch`` that were not asked (skipped or failed), with head office."""
+    from django.db.models import Prefetch
+
+    from customers.models import Address
+
+    from .models import BatchOutcome, ConsentBatchItem
+
+    return (
+        ConsentBatchItem.objects.filter(
+            batch=batch, outcome__in=[BatchOutcome.SKIPPED, BatchOutcome.FAILED]
+        )
+        .select_related("customer")
+        .prefetch_related(
+            Prefetch("customer__addresses", queryset=Address.objects.filter(is_head_office=True))
+        )
+        .order_by("customer__sort_name", "customer__number", "pk")
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -97,19 +98,101 @@ def consent_terms_publish(*, language: str, text: str, actor: Actor) -> ConsentT
     return terms
 
 
+KEEP: Any = object()  # a setting not passed to consent_settings_update keeps its value
+
+
+def _whole_number(field: str, value, low: int, high: int, message, *, optional: bool = False):
+    if value in (None, "") and optional:
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or isinstance(value, bool) or not low <= number <= high:
+        raise ValidationError({field: message})
+    return number
+
+
 @transaction.atomic
-def consent_settings_update(*, request_valid_days: int, actor: Actor) -> ConsentSettings:
-    if not 1 <= int(request_valid_days) <= 365:
-        raise ValidationError({"request_valid_days": _("Enter a number of days from 1 to 365.")})
-    row, _created = ConsentSettings.objects.get_or_create(tenant=require_tenant())
-    row.request_valid_days = int(request_valid_days)
+def consent_settings_update(
+    *,
+    request_valid_days: int,
+    actor: Actor,
+    reminder_after_days: int | None = KEEP,
+    consent_valid_months: int | None = KEEP,
+    renewal_notice_days: int = KEEP,
+) -> ConsentSettings:
+    """Save the tenant's consent settings; None turns the reminder / the validity limit off.
+
+    A change of the validity or the renewal notice recomputes every granted consent's
+    ``valid_until`` (consent.lifecycle.validity_recompute).
+    """
+    from .lifecycle import validity_recompute
+
+    row, _created = ConsentSettings.objects.select_for_update().get_or_create(
+        tenant=require_tenant()
+    )
+    before = (row.consent_valid_months, row.renewal_notice_days)
+    days_msg = _("Enter a number of days from 1 to 365.")
+    row.request_valid_days = _whole_number(
+        "request_valid_days", request_valid_days, 1, 365, days_msg
+    )
+    if reminder_after_days is not KEEP:
+        row.reminder_after_days = _whole_number(
+            "reminder_after_days",
+            reminder_after_days,
+            1,
+            364,
+            _("Enter a number of days from 1 to 364, or leave it empty for no reminder."),
+            optional=True,
+        )
+    if consent_valid_months is not KEEP:
+        row.consent_valid_months = _whole_number(
+            "consent_valid_months",
+            consent_valid_months,
+            1,
+            120,
+            _("Enter a number of months from 1 to 120, or leave it empty if consent never lapses."),
+            optional=True,
+        )
+    if renewal_notice_days is not KEEP:
+        row.renewal_notice_days = _whole_number(
+            "renewal_notice_days", renewal_notice_days, 1, 365, days_msg
+        )
+    errors = {}
+    # Checked when the reminder is set (a reminder after expiry is never sent anyway).
+    if (
+        reminder_after_days is not KEEP
+        and row.reminder_after_days is not None
+        and row.reminder_after_days >= row.request_valid_days
+    ):
+        errors["reminder_after_days"] = _(
+            "The reminder must go out before the link expires: enter fewer days than the link "
+            "is valid."
+        )
+    # The shortest month counts: a renewal must never be due on the day consent is given.
+    if row.consent_valid_months and row.renewal_notice_days >= row.consent_valid_months * 28:
+        errors["renewal_notice_days"] = _(
+            "Ask again fewer days before the consent lapses than the consent is valid."
+        )
+    if errors:
+        raise ValidationError(errors)
     row.save()
+    recomputed = None
+    if (row.consent_valid_months, row.renewal_notice_days) != before:
+        recomputed = validity_recompute()
     audit_record(
         action="consent.settings_changed",
         actor=actor,
         object_type="consent.settings",
         object_id=row.pk,
-        data={"request_valid_days": row.request_valid_days},
+        data={
+            "request_valid_days": row.request_valid_days,
+            "reminder_after_days": row.reminder_after_days,
+            "consent_valid_months": row.consent_valid_months,
+            "renewal_notice_days": row.renewal_notice_days,
+            "states_recomputed": recomputed,
+        },
     )
     return row
 
@@ -158,7 +241,7 @@ class NoAddressError(ValidationError):
 
 @transaction.atomic
 def consent_request_create(
-    *, customer, channel: str, language: str | None = None, actor: Actor
+    *, customer, channel: str, language: str | None = None, actor: Actor, batch=None
 ) -> tuple[ConsentRequest, str]:
     """Create a queued consent request; returns it and the raw token (stored only hashed).
 
@@ -194,6 +277,7 @@ def consent_request_create(
         created_by=_user_of(actor),
         actor_type=actor.type,
         actor_id=str(actor.id),
+        batch=batch,
     )
     state = selectors.consent_state_of(customer)
     if state is None or state.status != ConsentStatus.GRANTED:
@@ -295,6 +379,8 @@ def consent_record(
     ``language`` (the customer's or the tenant's language by default). Giving
     consent needs the terms that were shown; declining or withdrawing does not.
     """
+    from .lifecycle import valid_until_for
+
     tenant = require_tenant()
     if decision not in Decision.values:
         raise ValidationError({"decision": _("Choose granted, declined or withdrawn.")})
@@ -355,6 +441,10 @@ def consent_record(
         terms_version=proof.terms_version,
         decided_at=now,
         method=method,
+        # A grant holds for the tenant's consent_valid_months (consent.lifecycle);
+        # any decision ends a pending renewal.
+        valid_until=valid_until_for(decided_at=now) if decision == Decision.GRANTED else None,
+        renewal_requested_at=None,
     )
     audit_record(
         action=f"consent.{decision}",

@@ -35,10 +35,7 @@ def terms_edit(request):
         settings_form = ConsentSettingsForm(request.POST, instance=settings_row, prefix="settings")
         if settings_form.is_valid():
             try:
-                services.consent_settings_update(
-                    request_valid_days=settings_form.cleaned_data["request_valid_days"],
-                    actor=actor,
-                )
+                services.consent_settings_update(actor=actor, **settings_form.settings_changes())
             except ValidationError as exc:
                 apply_service_errors(settings_form, exc)
             else:

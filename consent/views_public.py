@@ -20,7 +20,7 @@ from audit.actors import Actor
 from tenancy.context import tenant_context
 
 from . import selectors, services
-from .models import ConsentStatus, Decision, Method
+from .models import OPEN_STATUSES, ConsentStatus, Decision, Method
 
 ACTIONS = {
     "accept": Decision.GRANTED,
@@ -47,17 +47,21 @@ def _rate_limited(request) -> bool:
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    # The URL is a secret: never cached, never sent on as a referrer, never indexed.
+    # The URL is a secret: never cached, never sent to another site as a referrer, never
+    # indexed. Not "no-referrer": Chromium then posts the page's own form with
+    # "Origin: null", which Django's CSRF check refuses (tests/browser/test_consent_flow.py).
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 
-def _choices(state_status: str, expired: bool) -> list[str]:
+def _choices(state_status: str, expired: bool, open_request: bool = False) -> list[str]:
     """Which buttons the page offers: withdrawing is always as easy as giving."""
     if state_status == ConsentStatus.GRANTED:
-        return ["withdraw"]
+        # An unanswered request to a customer who consented (a renewal before the
+        # consent lapses, consent.lifecycle) can still be accepted.
+        return ["accept", "withdraw"] if open_request and not expired else ["withdraw"]
     if expired:
         return []
     if state_status == ConsentStatus.DECLINED:
@@ -74,9 +78,9 @@ def consent_page(request, token: str):
     located = selectors.request_locate(token)
     if located is None:
         raise Http404
-    _request_id, tenant = located
+    request_id, tenant = located
     with tenant_context(tenant):
-        consent_request = selectors.request_for_token(token)
+        consent_request = selectors.request_for_page(request_id)
         if consent_request is None:
             raise Http404
         customer = consent_request.customer
@@ -88,7 +92,7 @@ def consent_page(request, token: str):
                 services.consent_request_expire(
                     request=consent_request, actor=Actor.system("consent-page")
                 )
-            choices = _choices(state_status, expired)
+            choices = _choices(state_status, expired, consent_request.status in OPEN_STATUSES)
             if request.method == "POST":
                 action = request.POST.get("action", "")
                 if action in choices:

@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from tenancy.models import ReferenceEntry, ReferenceRegister
 from tenancy.selectors import reference_entries
 
+from . import hooks
 from .models import Customer, CustomerStatus
 from .services.selections import numbers_parse
 
@@ -28,7 +29,16 @@ SORTS = {
 DEFAULT_SORT = "name"
 STATUSES = [(CustomerStatus.ACTIVE, _("Active")), (CustomerStatus.INACTIVE, _("Inactive"))]
 # The query-string keys of the list's filters, in the order the form shows them.
-FILTER_KEYS = ("q", "status", "district", "group", "business_area", "last_activity_before", "sort")
+FILTER_KEYS = (
+    "q",
+    "status",
+    "district",
+    "group",
+    "business_area",
+    "last_activity_before",
+    "consent",
+    "sort",
+)
 MAX_NUMBERS = 500
 
 
@@ -87,6 +97,12 @@ class CustomerFilterForm(forms.Form):
         self.fields["district"].queryset = reference_entries(ReferenceRegister.DISTRICT)
         self.fields["group"].queryset = reference_entries(ReferenceRegister.CUSTOMER_GROUP)
         self.fields["business_area"].queryset = reference_entries(ReferenceRegister.BUSINESS_AREA)
+        if hooks.consent_status_filter is not None:  # consent/ is installed
+            self.fields["consent"] = forms.ChoiceField(
+                label=_("Consent"),
+                choices=[("", _("Any")), *hooks.consent_status_choices],
+                required=False,
+            )
 
     def selector_kwargs(self, *, tenant) -> dict:
         """Keyword arguments for ``customers.selectors.customer_list`` (call after is_valid)."""
@@ -104,6 +120,7 @@ class CustomerFilterForm(forms.Form):
             else None,
             "ordering": data.get("sort") or DEFAULT_SORT,
             "country": tenant.country,
+            "consent": data.get("consent") or "",
         }
 
     def summary(self) -> list[tuple[str, str]]:
@@ -111,12 +128,14 @@ class CustomerFilterForm(forms.Form):
         data = self.cleaned_data
         status = data.get("status") or CustomerStatus.ACTIVE
         parts = [(str(_("Status")), str(dict(STATUSES)[status]))]
-        for name in ("q", "district", "group", "business_area", "last_activity_before"):
+        for name in ("q", "district", "group", "business_area", "last_activity_before", "consent"):
             value = data.get(name)
             if not value:
                 continue
             field = self.fields[name]
-            if isinstance(field, EntryChoiceField):
+            if name == "consent":
+                value = dict(field.choices).get(value, value)
+            elif isinstance(field, EntryChoiceField):
                 value = field.label_from_instance(value)
             elif name == "last_activity_before":
                 value = formats.date_format(value, "SHORT_DATE_FORMAT")

@@ -24,3 +24,28 @@ def set_consent_status_provider(provider: Callable[[Any], dict] | None) -> None:
 def set_consent_status_label(labeller: Callable[[str], str] | None) -> None:
     global consent_status_label
     consent_status_label = labeller
+
+
+# ``card_panels``: callables ``(customer, request) -> str`` returning safe HTML that the card
+# shows at the top of its "Contact info" tab, just under the header and its consent badge
+# (consent/ registers its panel; customers.templatetags.registry.card_panels renders them).
+card_panels: list[Callable[[Any, Any], str]] = []
+
+
+def register_card_panel(panel: Callable[[Any, Any], str]) -> None:
+    if panel not in card_panels:
+        card_panels.append(panel)
+
+
+# ``consent_status_filter(queryset, status) -> queryset``: customers whose consent status is
+# ``status``, one of ``consent_status_choices`` ((value, label) pairs; "none" = never asked).
+# Set by consent/; the customer list shows its "Consent" filter only while it is set.
+consent_status_filter: Callable[[Any, str], Any] | None = None
+consent_status_choices: list[tuple[str, Any]] = []
+
+
+def set_consent_status_filter(
+    status_filter: Callable[[Any, str], Any] | None, choices: list[tuple[str, Any]] = ()
+) -> None:
+    global consent_status_filter, consent_status_choices
+    consent_status_filter, consent_status_choices = status_filter, list(choices)

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
+from . import hooks
 from .models import Activity, Address, Contact, Customer, CustomerStatus, SelectionEntry
 from .search import query_terms
 
@@ -57,6 +58,7 @@ def customer_list(
     last_activity_before: datetime | None = None,
     ordering: str = "name",
     country: str = "SE",
+    consent: str = "",
 ) -> QuerySet[Customer]:
     qs = Customer.objects.all()
     if status:
@@ -77,6 +79,8 @@ def customer_list(
         qs = qs.filter(business_area_id=business_area)
     if last_activity_before:
         qs = qs.filter(Q(last_activity_at__lt=last_activity_before) | Q(last_activity_at=None))
+    if consent and hooks.consent_status_filter is not None:
+        qs = hooks.consent_status_filter(qs, consent)
     field = SORTABLE.get(ordering, "sort_name")
     if field == "last_activity_at":  # never-active customers count as the oldest
         order = F(field).asc(nulls_first=True)

@@ -277,6 +277,26 @@ def message_status_update(
     return message
 
 
+def message_poll(*, message: OutboundMessage, backend) -> bool:
+    """Ask the SMS provider for ``message``'s status now (a lost callback); True if it moved.
+
+    The event id is the one a callback with the same status would record, so a status
+    seen by the poll and by a callback (or by two polls) is recorded once.
+    """
+    state = backend.fetch_status(message.provider_id)
+    if state is None or state.status == message.status:
+        return False
+    message_status_update(
+        provider=message.provider,
+        provider_id=message.provider_id,
+        status=state.status,
+        event_id=f"{message.provider_id}:{state.status}",
+        payload={"source": "poll", "MessageStatus": state.status},
+        error_code=state.error_code,
+    )
+    return True
+
+
 def notification_settings_update(
     *, sms_enabled: bool | None = None, sms_sender: str | None = None, rate: int | None = None
 ):

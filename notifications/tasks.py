@@ -15,7 +15,7 @@ from tenancy.tasks import tenant_task
 from .backends import get_sms_backend
 from .pacing import pacing_acquire
 from .selectors import notification_settings, pending_sms
-from .services import TransientSendError, message_send, message_status_update
+from .services import TransientSendError, message_poll, message_send
 
 logger = logging.getLogger(__name__)
 
@@ -65,16 +65,5 @@ def poll_pending_sms() -> int:
         for message in pending_sms(older_than_minutes=settings.NOTIFICATIONS_POLL_AFTER_MINUTES):
             if message.provider != backend.provider:
                 continue
-            state = backend.fetch_status(message.provider_id)
-            if state is None or state.status == message.status:
-                continue
-            message_status_update(
-                provider=message.provider,
-                provider_id=message.provider_id,
-                status=state.status,
-                event_id=f"{message.provider_id}:{state.status}",
-                payload={"source": "poll", "MessageStatus": state.status},
-                error_code=state.error_code,
-            )
-            moved += 1
+            moved += message_poll(message=message, backend=backend)
     return moved

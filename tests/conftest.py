@@ -16,7 +16,7 @@ from psycopg import sql
 
 from tests.factories import ApiKeyFactory, MembershipFactory, TenantFactory, UserFactory
 
-pytest_plugins = ["tests.personas"]
+pytest_plugins = ["tests.personas", "tests.smtp"]
 
 
 def _owner_conninfo(dbname: str) -> str:

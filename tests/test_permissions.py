@@ -87,6 +87,7 @@ class World:
     saved_list_a: int  # Alice's shared list "Norr"; Alice, Bea and Bob have customer_a selected
     consent_request_a: int  # an email consent request to customer_a
     decision_a: int  # customer_a's consent decision (granted, manually)
+    batch_a: int = 0  # a consent batch to customer_a (tests/consent/test_batches.py)
 
 
 @dataclass(frozen=True)
@@ -326,6 +327,18 @@ CASES = [
     Case("GET",    "/api/redoc/",                           PUBLIC_API),
     # Consent:                  alice bea  bob  erik charlie
     Case("GET",  "/settings/consent/",                         page(200, 403, 403, 403, 200)),
+    # Consent on the customer card (tests/consent/test_card.py): registry.view for a receipt,
+    # consent.request to act; A's customers do not exist for Charlie.
+    Case("POST", "/settings/consent/customers/{customer_a}/request/",
+         page(302, 302, 302, 403, 404),
+         data={"consent-request-channel": "email", "consent-request-language": "sv"}),
+    Case("POST", "/settings/consent/customers/{customer_a}/record/",
+         page(302, 302, 302, 403, 404),
+         data={"consent-manual-decision": "withdrawn", "consent-manual-how": "phone"}),
+    Case("POST", "/settings/consent/customers/{customer_a}/refresh/",
+         page(302, 302, 302, 403, 404)),
+    Case("GET",  "/settings/consent/customers/{customer_a}/decisions/{decision_a}/receipt/",
+         page(200, 200, 200, 403, 404)),
     Case("GET",    "/api/v1/customers/{customer_a}/consent/",
          api(200, 200, 200, 403, 404, 200, 404)),
     Case("POST",   "/api/v1/customers/{customer_a}/consent/",
@@ -336,6 +349,20 @@ CASES = [
          api(200, 200, 200, 403, 404, 200, 404)),
     Case("GET",    "/api/v1/consent-terms/current/",
          api(200, 200, 200, 403, 404, 200, 404)),
+    # Consent to many customers (tests/consent/test_batches.py, test_reconsent.py): consent.request;
+    # Charlie gets his own tenant's (empty) pages, and A's batch does not exist for him.
+    Case("GET",  "/consent/batches/",                          page(200, 200, 200, 403, 200)),
+    Case("GET",  "/consent/batches/new/",                      page(200, 200, 200, 403, 200)),
+    Case("POST", "/consent/batches/new/",                      page(302, 302, 302, 403, 200),
+         data={"source": "selection", "channel": "email"}),  # Charlie: nobody selected
+    Case("GET",  "/consent/batches/{batch_a}/",                page(200, 200, 200, 403, 404)),
+    Case("GET",  "/consent/batches/{batch_a}/unreachable/",    page(200, 200, 200, 403, 404)),
+    Case("GET",  "/consent/batches/{batch_a}/unreachable/export/csv/",
+         page(200, 200, 200, 403, 404)),
+    Case("GET",  "/consent/reconsent/",                        page(200, 200, 200, 403, 200)),
+    Case("POST", "/consent/reconsent/",                        page(200, 200, 200, 403, 200),
+         data={"channel": "email"}),  # nobody consented to older terms: a form error
+    Case("POST", "/consent/refresh/",                          page(302, 302, 302, 403, 302)),
     Case("GET",    "/api/v1/consent-decisions/{decision_a}/receipt/",
          api(200, 200, 200, 403, 404, 200, 404)),
 ]
@@ -425,6 +452,11 @@ def world(personas, settings, tmp_path) -> World:
         for _ in range(b_events + 1):
             event = audit_record(action="test.event", actor=Actor.system("tests"))
         prefix = ApiKey.objects.get(name="Till A").prefix
+        from consent.batches import consent_batch_start
+
+        batch_a = consent_batch_start(
+            customer_ids=[customer.pk], channel="email", source="search", actor=system
+        ).pk
     return World(
         p=p,
         tenant_a=p.tenant_a.pk,
@@ -451,6 +483,7 @@ def world(personas, settings, tmp_path) -> World:
         saved_list_a=saved_list.pk,
         consent_request_a=consent_request.pk,
         decision_a=decision.pk,
+        batch_a=batch_a,
     )
 
 

@@ -26,7 +26,15 @@ from tenancy.context import require_tenant
 from ..models import Customer, SavedList, SelectionEntry
 
 # The filters a saved list keeps (the keys of the customer list's query string).
-LIST_FILTER_KEYS = ("status", "district", "group", "business_area", "last_activity_before", "sort")
+LIST_FILTER_KEYS = (
+    "status",
+    "district",
+    "group",
+    "business_area",
+    "last_activity_before",
+    "consent",
+    "sort",
+)
 
 
 @transaction.atomic

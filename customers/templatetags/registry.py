@@ -1,7 +1,7 @@
 """Template tags of the registry, e.g. the consent badge a higher app provides through hooks."""
 
 from django import template
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from customers import hooks
 
@@ -16,3 +16,10 @@ def consent_badge(customer) -> str:
         return ""
     status = provider(customer)["status"]
     return format_html('<span class="consent-badge consent-{}">{}</span>', status, label_of(status))
+
+
+@register.simple_tag(takes_context=True)
+def card_panels(context, customer) -> str:
+    """The panels higher apps show on the card (customers.hooks.card_panels), e.g. consent."""
+    request = context.get("request")
+    return format_html_join("", "{}", ((panel(customer, request),) for panel in hooks.card_panels))

@@ -48,7 +48,7 @@ def test_page_shows_the_terms_in_the_request_language(link, ip, personas):
     assert 'value="accept"' in html and 'value="decline"' in html
     assert "<script>" not in html.split("</head>")[1]  # works without JavaScript
     assert response["Cache-Control"] == "no-store"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_accept_then_withdraw_from_the_same_link(link, ip, in_a, customer_a, terms_a):

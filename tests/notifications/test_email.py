@@ -1,58 +1,14 @@
-"""Email through Django's mail API to a real SMTP server (aiosmtpd) in the test."""
+"""Email through Django's mail API to a real SMTP server (aiosmtpd, fixture smtp_server in
+tests/smtp.py) in the test."""
 
 from __future__ import annotations
 
-import socket
-from email import message_from_bytes, policy
-
 import pytest
-from aiosmtpd.controller import Controller
 
 from notifications.models import Status
 from notifications.services import TransientSendError, message_queue, message_send
 from tenancy.context import tenant_context
-
-
-class Recorder:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.startswith("nobody@"):
-            return "550 5.1.1 No such user"
-        if address.startswith("later@"):
-            return "451 4.3.0 Try again later"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(
-            (envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default))
-        )
-        return "250 Message accepted"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server(settings):
-    handler = Recorder()
-    port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    try:
-        yield handler
-    finally:
-        controller.stop()
+from tests.smtp import free_port
 
 
 def _email(tenant, to):
@@ -103,7 +59,7 @@ def test_temporary_smtp_refusal_is_retried(personas, smtp_server):
 
 def test_smtp_server_down_is_transient(personas, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", _free_port()
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
     settings.EMAIL_TIMEOUT = 2
     message = _email(personas.tenant_a, "kund@example.test")
     with tenant_context(personas.tenant_a), pytest.raises(TransientSendError):
