@@ -55,6 +55,18 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class Figures:
+    """Measured quantities that are not per-call latencies (throughput, memory), each row
+    (what, value), with the headline ratio of our path to a baseline of the same run."""
+
+    title: str
+    rows: list[tuple[str, str]]
+    ratio: float
+    ratio_means: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Context:
     tenant: Any  # tenancy.models.Tenant; Django is not set up when this module is imported
     other_tenant: Any
@@ -64,17 +76,17 @@ class Context:
 @dataclass(frozen=True)
 class Benchmark:
     name: str
-    func: Callable[[Context], Comparison | Iterable[Comparison]]
+    func: Callable[[Context], Comparison | Figures | Iterable[Comparison | Figures]]
 
-    def run(self, ctx: Context) -> list[Comparison]:
+    def run(self, ctx: Context) -> list[Comparison | Figures]:
         result = self.func(ctx)
-        return [result] if isinstance(result, Comparison) else list(result)
+        return [result] if isinstance(result, Comparison | Figures) else list(result)
 
 
 REGISTRY: list[Benchmark] = []
 
 
-def benchmark(func: Callable[[Context], Comparison | Iterable[Comparison]]) -> Callable:
+def benchmark(func: Callable[[Context], Comparison | Figures | Iterable]) -> Callable:
     """Register ``func`` (named ``module.function``) to be run by ``benchmarks.run``."""
     module = func.__module__.rpartition(".")[2].removeprefix("bench_")
     REGISTRY.append(Benchmark(f"{module}.{func.__name__}", func))

@@ -8,6 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from tenancy.context import current_tenant
+from tenancy.memo import memoized
 from tenancy.models import Tenant
 
 from .models import (
@@ -106,7 +107,10 @@ def consent_status_for_registry(customer) -> dict:
 
 
 def terms_current(*, language: str) -> ConsentTerms | None:
-    return ConsentTerms.objects.filter(language=language).order_by("-version").first()
+    return memoized(
+        ("consent.terms_current", language),
+        lambda: ConsentTerms.objects.filter(language=language).order_by("-version").first(),
+    )
 
 
 def terms_version_get(*, language: str, version: int) -> ConsentTerms | None:
@@ -123,7 +127,7 @@ def terms_history() -> dict[str, list[ConsentTerms]]:
 
 
 def request_valid_days() -> int:
-    row = ConsentSettings.objects.first()
+    row = memoized(("consent.settings",), ConsentSettings.objects.first)
     return row.request_valid_days if row else DEFAULT_VALID_DAYS
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -212,6 +212,31 @@ def _state_set(customer, **values) -> ConsentState:
     return state
 
 
+def _state_requested(customer, request: ConsentRequest) -> None:
+    """The customer's state says "requested", unless a consent is already given (a pending
+    request does not hide it). One statement: a batch runs this for every customer."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO consent_consentstate
+                (tenant_id, customer_id, status, method, last_request_id, updated_at)
+            VALUES (%s, %s, %s, '', %s, now())
+            ON CONFLICT (tenant_id, customer_id) DO UPDATE
+               SET status = EXCLUDED.status, last_request_id = EXCLUDED.last_request_id,
+                   updated_at = EXCLUDED.updated_at
+             WHERE consent_consentstate.status <> %s
+            """,
+            [
+                request.tenant_id,
+                customer.pk,
+                ConsentStatus.REQUESTED,
+                request.pk,
+                ConsentStatus.GRANTED,
+            ],
+        )
+    selectors.forget_registry_states()
+
+
 # ---------------------------------------------------------------------------
 # Requests
 
@@ -279,10 +304,7 @@ def consent_request_create(
         actor_id=str(actor.id),
         batch=batch,
     )
-    state = selectors.consent_state_of(customer)
-    if state is None or state.status != ConsentStatus.GRANTED:
-        # A pending request does not hide a consent already given.
-        _state_set(customer, status=ConsentStatus.REQUESTED, last_request=request)
+    _state_requested(customer, request)
     audit_record(
         action="consent.requested",
         actor=actor,

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from tenancy.context import each_tenant
+from tenancy.memo import memoized
 from tenancy.models import Tenant
 
 from .models import Channel, NotificationSettings, OutboundMessage, ProviderRoute, Status
@@ -14,7 +15,8 @@ from .models import Channel, NotificationSettings, OutboundMessage, ProviderRout
 
 def notification_settings() -> NotificationSettings:
     """The active tenant's settings (defaults when none are stored: SMS off)."""
-    return NotificationSettings.objects.first() or NotificationSettings()
+    row = memoized(("notifications.settings",), NotificationSettings.objects.first)
+    return row or NotificationSettings()
 
 
 def message_list(*, reference: str | None = None):
