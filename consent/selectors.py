@@ -30,6 +30,22 @@ def token_hash(token: str) -> str:
 NO_CONSENT = {"status": "none", "terms_version": None, "decided_at": None, "method": None}
 
 
+def _effective_status(status: str, *, request_status, request_expires_at, valid_until) -> str:
+    """The status as it reads now, before the hourly lifecycle run has written it: a
+    request nobody answered in time, and a consent past its validity, read ``expired``."""
+    now = timezone.now()
+    if (
+        status == ConsentStatus.REQUESTED
+        and request_status in OPEN_STATUSES
+        and request_expires_at is not None
+        and request_expires_at <= now
+    ):
+        return ConsentStatus.EXPIRED
+    if status == ConsentStatus.GRANTED and valid_until is not None and valid_until <= now:
+        return ConsentStatus.EXPIRED
+    return status
+
+
 def consent_state_of(customer) -> ConsentState | None:
     return ConsentState.objects.filter(customer=customer).first()
 
@@ -39,9 +55,13 @@ def consent_status_of(customer) -> dict:
     state = consent_state_of(customer)
     if state is None:
         return dict(NO_CONSENT)
-    status = state.status
-    if status == ConsentStatus.REQUESTED and state.last_request and state.last_request.is_expired:
-        status = ConsentStatus.EXPIRED
+    request = state.last_request
+    status = _effective_status(
+        state.status,
+        request_status=request.status if request else None,
+        request_expires_at=request.expires_at if request else None,
+        valid_until=state.valid_until,
+    )
     return {
         "status": status,
         "terms_version": state.terms_version,
@@ -81,6 +101,7 @@ def consent_status_for_registry(customer) -> dict:
                 "method",
                 "last_request__status",
                 "last_request__expires_at",
+                "valid_until",
             )[: REGISTRY_CACHE_MAX + 1]
         )
         states = False if len(rows) > REGISTRY_CACHE_MAX else {row[0]: row[1:] for row in rows}
@@ -90,14 +111,13 @@ def consent_status_for_registry(customer) -> dict:
     row = states.get(customer.pk)
     if row is None:
         return dict(NO_CONSENT)
-    status, terms_version, decided_at, method, request_status, expires_at = row
-    if (
-        status == ConsentStatus.REQUESTED
-        and request_status in OPEN_STATUSES
-        and expires_at is not None
-        and expires_at <= timezone.now()
-    ):
-        status = ConsentStatus.EXPIRED
+    status, terms_version, decided_at, method, request_status, expires_at, valid_until = row
+    status = _effective_status(
+        status,
+        request_status=request_status,
+        request_expires_at=expires_at,
+        valid_until=valid_until,
+    )
     return {
         "status": status,
         "terms_version": terms_version,
@@ -179,7 +199,8 @@ def customers_by_consent_status(queryset, status: str):
     """customers.hooks.consent_status_filter: ``queryset`` narrowed to one consent status.
 
     The same reading as :func:`consent_status_for_registry`: a request past its expiry
-    that nobody answered reads as ``expired``; a customer without a state row is ``none``.
+    that nobody answered, and a consent past its validity, read as ``expired``; a
+    customer without a state row is ``none``.
     """
     from django.db.models import Exists, OuterRef, Q
 
@@ -190,14 +211,14 @@ def customers_by_consent_status(queryset, status: str):
         status=ConsentStatus.REQUESTED,
         last_request__status__in=OPEN_STATUSES,
         last_request__expires_at__lte=now,
-    )
+    ) | Q(status=ConsentStatus.GRANTED, valid_until__lte=now)
     states = ConsentState.objects.filter(customer=OuterRef("pk"))
     if status == ConsentStatus.NONE:
         return queryset.exclude(Exists(states.exclude(status=ConsentStatus.NONE)))
     if status == ConsentStatus.EXPIRED:
         matching = states.filter(Q(status=ConsentStatus.EXPIRED) | lapsed)
-    elif status == ConsentStatus.REQUESTED:
-        matching = states.filter(status=ConsentStatus.REQUESTED).exclude(lapsed)
+    elif status in (ConsentStatus.REQUESTED, ConsentStatus.GRANTED):
+        matching = states.filter(status=status).exclude(lapsed)
     else:
         matching = states.filter(status=status)
     return queryset.filter(Exists(matching))

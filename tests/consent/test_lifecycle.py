@@ -560,3 +560,27 @@ def test_beat_task_on_a_real_worker(live_personas, celery_worker):
     with tenant_context(tenant_b):
         assert ConsentRequest.objects.get(pk=b_request.pk).status == RequestStatus.ACCEPTED
         assert not AuditEvent.objects.filter(action__startswith="consent.reminder").exists()
+
+
+def test_a_consent_past_its_validity_reads_expired_before_the_hourly_run(in_a, customer_a, terms_a):
+    from consent.selectors import (
+        consent_status_for_registry,
+        consent_status_of,
+        customers_by_consent_status,
+        forget_registry_states,
+    )
+    from customers.models import Customer
+
+    with in_a():
+        consent_settings_update(request_valid_days=30, consent_valid_months=12, actor=SYSTEM)
+        _grant(customer_a)
+        assert consent_status_of(customer_a)["status"] == "granted"
+        _shift_validity(customer_a, valid_until=timezone.now() - timedelta(minutes=1))
+        forget_registry_states()
+        # The row still says granted: the lifecycle run has not been yet.
+        assert ConsentState.objects.get(customer=customer_a).status == ConsentStatus.GRANTED
+        assert consent_status_of(customer_a)["status"] == "expired"
+        assert consent_status_for_registry(customer_a)["status"] == "expired"
+        customers = Customer.objects.filter(pk=customer_a.pk)
+        assert list(customers_by_consent_status(customers, "expired")) == [customer_a]
+        assert list(customers_by_consent_status(customers, "granted")) == []
