@@ -81,14 +81,7 @@ def _filtered(request, data: QueryDict):
     if not form.is_valid():
         return form, None
     kwargs = form.selector_kwargs(tenant=request.tenant)
-    inactive_tab = kwargs["status"] == CustomerStatus.INACTIVE
-    if inactive_tab:
-        # The Inactive tab holds every customer that is not active, anonymized ones included,
-        # so an anonymized customer (kept for the books) can still be found by its number.
-        kwargs["status"] = None
     customers = customer_list(**kwargs)
-    if inactive_tab:
-        customers = customers.exclude(status=CustomerStatus.ACTIVE)
     ordering = kwargs["ordering"]
     if ordering in ("last_activity", "-last_activity"):
         # Never active counts as oldest: first when oldest come first, last when newest do.
