@@ -1,9 +1,13 @@
 """``make bench``: run the registered benchmarks on a throwaway database, write the report.
 
-    python -m benchmarks.run [-k NAME ...] [--iterations N] [--output PATH]
+    python -m benchmarks.run [-k NAME ...] [--iterations N] [--output PATH] [--keep-db NAME]
 
 Like tests/conftest.py, it creates a database as the owner role, points both
-aliases at it, migrates, and drops it at the end. The report replaces only
+aliases at it, migrates, and drops it at the end. ``--keep-db NAME`` (or
+``BENCH_KEEP_DB=NAME``) instead uses the database NAME, creating it when missing,
+migrates it (so a new migration is applied to data already loaded) and keeps it:
+a benchmark that loads much data (the search benchmark) reuses it on the next run.
+Drop it yourself when done (``DROP DATABASE NAME``). The report replaces only
 the part of ``docs/benchmarks.md`` between its markers, so hand-written
 sections (the start-up figures) survive a re-run, and within it only the
 sections of the benchmarks that ran (``-k`` runs a subset).
@@ -63,14 +67,22 @@ def _admin(statement: str, name: str) -> None:
         conn.execute(sql.SQL(statement).format(sql.Identifier(name)))
 
 
+def _database_exists(name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(_owner_conninfo("postgres"), autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+
+
 @contextmanager
-def throwaway_database() -> Iterator[str]:
+def throwaway_database(keep: str = "") -> Iterator[str]:
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connections
 
-    name = f"bench_kundreg_{uuid.uuid4().hex[:8]}"
-    _admin("CREATE DATABASE {}", name)
+    name = keep or f"bench_kundreg_{uuid.uuid4().hex[:8]}"
+    if not (keep and _database_exists(name)):
+        _admin("CREATE DATABASE {}", name)
     try:
         for alias in ("default", "owner"):
             connections[alias].close()
@@ -80,7 +92,8 @@ def throwaway_database() -> Iterator[str]:
         yield name
     finally:
         connections.close_all()
-        _admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
+        if not keep:
+            _admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
 
 
 # --- The machine --------------------------------------------------------------------
@@ -146,17 +159,39 @@ def machine_info() -> dict[str, str]:
 # --- The report ---------------------------------------------------------------------
 
 
-def _section(bench, comparisons: list, iterations: int, when: datetime, machine: dict) -> str:
+def _figures_lines(f) -> list[str]:
+    lines = [
+        "",
+        f"**{f.title}** — ratio {f.ratio:.2f} ({f.ratio_means})",
+        "",
+        "| | |",
+        "|---|---:|",
+        *(f"| {what} | {value} |" for what, value in f.rows),
+    ]
+    return lines + (["", f.note] if f.note else [])
+
+
+def _section(bench, results: list, iterations: int, when: datetime, machine: dict) -> str:
+    from benchmarks import Figures
+
+    comparisons = [c for c in results if not isinstance(c, Figures)]
+    calls = (
+        f"{max(len(c.subject.samples) for c in comparisons)} calls per side, "
+        if comparisons
+        else ""
+    )
     lines = [
         f"<!-- benchmark:{bench.name} -->",
         f"### {bench.name}",
         "",
         # What was timed, not what was asked for: a benchmark may choose its own count.
-        f"Measured {when:%Y-%m-%d %H:%M} UTC, "
-        f"{max(len(c.subject.samples) for c in comparisons)} calls per side, commit "
+        f"Measured {when:%Y-%m-%d %H:%M} UTC, {calls}commit "
         f"{machine['commit']}, load average {machine['load average']}.",
     ]
-    for c in comparisons:
+    for c in results:
+        if isinstance(c, Figures):
+            lines += _figures_lines(c)
+            continue
         s, b = c.subject, c.baseline
         lines += [
             "",
@@ -212,6 +247,19 @@ def write_report(path: Path, results: list, machine: dict, iterations: int) -> N
     path.write_text(text)
 
 
+def _summary(result) -> str:
+    from benchmarks import Figures
+
+    if isinstance(result, Figures):
+        rows = "; ".join(f"{what} {value}" for what, value in result.rows)
+        return f"{result.title}: {rows}; ratio {result.ratio:.2f} ({result.ratio_means})"
+    s, b = result.subject, result.baseline
+    return (
+        f"{s.label} p50 {s.p50_ms:.3f} ms, {b.label} p50 {b.p50_ms:.3f} ms, "
+        f"ratio {result.ratio:.2f}"
+    )
+
+
 # --- Main -----------------------------------------------------------------------------
 
 
@@ -220,6 +268,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-k", action="append", default=[], help="run benchmarks whose name has K")
     parser.add_argument("--iterations", type=int, default=2000, help="timed calls per side")
     parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument(
+        "--keep-db",
+        default=os.environ.get("BENCH_KEEP_DB", ""),
+        help="use (create if missing) and keep this database, reusing loaded data",
+    )
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
@@ -231,7 +284,14 @@ def main(argv: list[str] | None = None) -> int:
     settings.DEBUG = False  # no query log: it would slow every call down
 
     from benchmarks import REGISTRY, Context
+    from tenancy.models import Tenant
     from tenancy.services import tenant_create
+
+    def tenant(name: str, country: str, slug: str):
+        # A kept database already has the tenants of the previous run.
+        return Tenant.objects.filter(slug=slug).first() or tenant_create(
+            name=name, country=country, slug=slug
+        )
 
     discover()
     selected = [b for b in REGISTRY if not args.k or any(k in b.name for k in args.k)]
@@ -239,23 +299,19 @@ def main(argv: list[str] | None = None) -> int:
         print("No benchmark matches.", file=sys.stderr)
         return 1
     results = []
-    with throwaway_database() as name:
+    with throwaway_database(args.keep_db) as name:
         print(f"Database {name}: {len(selected)} benchmark(s).", flush=True)
         machine = machine_info()  # before the run: the load average is the neighbours'
         ctx = Context(
-            tenant=tenant_create(name="Benchmark A AB", country="SE", slug="bench-a"),
-            other_tenant=tenant_create(name="Benchmark B AS", country="NO", slug="bench-b"),
+            tenant=tenant("Benchmark A AB", "SE", "bench-a"),
+            other_tenant=tenant("Benchmark B AS", "NO", "bench-b"),
             iterations=args.iterations,
         )
         for bench in selected:
             comparisons = bench.run(ctx)
             results.append((bench, comparisons))
             for c in comparisons:
-                print(
-                    f"{bench.name}: {c.subject.label} p50 {c.subject.p50_ms:.3f} ms, "
-                    f"{c.baseline.label} p50 {c.baseline.p50_ms:.3f} ms, ratio {c.ratio:.2f}",
-                    flush=True,
-                )
+                print(f"{bench.name}: {_summary(c)}", flush=True)
     write_report(args.output, results, machine, args.iterations)
     print(f"Wrote {args.output}")
     return 0

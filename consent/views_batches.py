@@ -29,7 +29,6 @@ from audit.actors import Actor
 from audit.services import audit_record
 from customers import exports
 from customers.forms_lists import FILTER_KEYS, CustomerFilterForm
-from customers.models import CustomerStatus
 from customers.selectors import customer_list, selection_of
 from tenancy.decorators import tenant_perm_required
 from tenancy.forms import apply_service_errors
@@ -72,16 +71,9 @@ def _customers(request, source: str, data: QueryDict):
     form = CustomerFilterForm(data)
     if not form.is_valid():
         return None, form
-    kwargs = form.selector_kwargs(tenant=request.tenant)
-    # As the list's Inactive tab: every customer that is not active (anonymized ones are
-    # left out by the batch itself).
-    inactive_tab = kwargs["status"] == CustomerStatus.INACTIVE
-    if inactive_tab:
-        kwargs["status"] = None
-    customers = customer_list(**kwargs)
-    if inactive_tab:
-        customers = customers.exclude(status=CustomerStatus.ACTIVE)
-    return customers, form
+    # The list's customers, its Inactive tab included (anonymized ones are left out by the
+    # batch itself).
+    return customer_list(**form.selector_kwargs(tenant=request.tenant)), form
 
 
 def _source_of(data: QueryDict) -> str:

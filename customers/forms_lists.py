@@ -16,6 +16,7 @@ from tenancy.selectors import reference_entries
 
 from . import hooks
 from .models import Customer, CustomerStatus
+from .selectors import NOT_ACTIVE
 from .services.selections import numbers_parse
 
 SORTS = {
@@ -108,9 +109,11 @@ class CustomerFilterForm(forms.Form):
         """Keyword arguments for ``customers.selectors.customer_list`` (call after is_valid)."""
         data = self.cleaned_data
         before = data.get("last_activity_before")
+        status = data.get("status") or CustomerStatus.ACTIVE
         return {
             "search": data.get("q") or "",
-            "status": data.get("status") or CustomerStatus.ACTIVE,
+            # The Inactive tab holds every customer that is not active (NOT_ACTIVE).
+            "status": NOT_ACTIVE if status == CustomerStatus.INACTIVE else status,
             "district": data["district"].pk if data.get("district") else None,
             "group": data["group"].pk if data.get("group") else None,
             "business_area": data["business_area"].pk if data.get("business_area") else None,

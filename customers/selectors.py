@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import F, Prefetch, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.contrib.postgres.fields import ArrayField
+from django.db import connections
+from django.db.models import BigIntegerField, BooleanField, F, Func, Prefetch, Q, QuerySet, Value
 
 from . import hooks
 from .models import Activity, Address, Contact, Customer, CustomerStatus, SelectionEntry
@@ -25,24 +26,51 @@ SORTABLE = {
 
 # A search answers with at most this many customers; lists say so when it was cut.
 SEARCH_LIMIT = 500
+# The list's Inactive tab: every customer that is not active (inactive and anonymized ones:
+# an anonymized customer kept for the books can still be found by its number).
+NOT_ACTIVE = "!active"
+
+
+def search_ids(query: str, country: str = "SE", status: str | None = None, using: str = "default"):
+    """Ids of at most SEARCH_LIMIT customers whose folded search text holds every term of
+    ``query``, or None when the query has no terms (it filters nothing). ``status`` is a
+    status, or "!" and a status for every other one (NOT_ACTIVE): the limit applies after it.
+
+    The matching runs in kundreg_customer_search() on the trigram-indexed private copy of
+    the search text, partitioned by tenant (customers/migrations/0002, 0003 and 0005, ADR
+    0004), as the function's owner, for the transaction's tenant only.
+    """
+    terms = query_terms(query, country)
+    if not terms:
+        return None
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT kundreg_customer_search(%s::text[], %s, %s)", [terms, status, SEARCH_LIMIT]
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def customer_search(
     queryset: QuerySet[Customer], query: str, country: str = "SE", status: str | None = None
 ):
-    """Customers whose folded search text holds every term of ``query``.
+    """``queryset`` narrowed to the customers matching ``query`` (see search_ids).
 
-    The matching runs in kundreg_customer_search() on the trigram-indexed private
-    copy of the search text (see customers/migrations/0002 and 0003 for why), which
-    returns at most SEARCH_LIMIT matches.
+    The search runs once, here, and the queryset filters on the ids it found: a list
+    view counts and then fetches a page, and as a subquery the search would run for each.
     """
-    terms = query_terms(query, country)
-    if not terms:
-        return queryset
-    ids = RawSQL(
-        "SELECT kundreg_customer_search(%s::text[], %s, %s)", (terms, status, SEARCH_LIMIT)
-    )
-    return queryset.filter(pk__in=ids)
+    ids = search_ids(query, country, status, using=queryset.db)
+    return queryset if ids is None else queryset.filter(_AnyOf(F("pk"), ids))
+
+
+class _AnyOf(Func):
+    """``expression = ANY(%s)``: the ids travel as one array parameter, not one each."""
+
+    arg_joiner = " = ANY("
+    template = "(%(expressions)s))"
+    output_field = BooleanField()
+
+    def __init__(self, expression, values: list[int]):
+        super().__init__(expression, Value(values, output_field=ArrayField(BigIntegerField())))
 
 
 def customer_list(
@@ -61,7 +89,9 @@ def customer_list(
     consent: str = "",
 ) -> QuerySet[Customer]:
     qs = Customer.objects.all()
-    if status:
+    if status == NOT_ACTIVE:
+        qs = qs.exclude(status=CustomerStatus.ACTIVE)
+    elif status:
         qs = qs.filter(status=status)
     if search:
         qs = customer_search(qs, search, country, status=status or None)

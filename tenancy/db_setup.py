@@ -48,8 +48,12 @@ def grant_runtime_privileges(using: str = "owner") -> None:
         cursor.execute(
             sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(role)
         )
-        existing = set(connections[using].introspection.table_names(cursor))
-        for table in sorted(t for t in existing if t.endswith("_private")):
+        introspection = connections[using].introspection
+        existing = set(introspection.table_names(cursor))
+        # Partitions too (table_names() leaves them out): GRANT ... ON ALL TABLES reaches
+        # them, and a partition of a private table is read without its parent's privileges.
+        tables = {t.name for t in introspection.get_table_list(cursor) if t.type in ("t", "p")}
+        for table in sorted(t for t in tables if t.endswith("_private")):
             cursor.execute(sql.SQL("REVOKE ALL ON {} FROM {}").format(sql.Identifier(table), role))
         for model in apps.get_models(include_auto_created=True):
             table = model._meta.db_table
