@@ -323,7 +323,13 @@ def consent_request_create(
 
 @transaction.atomic
 def consent_request_mark_delivery(*, request: ConsentRequest, status: str, actor: Actor) -> None:
-    """Delivery feedback (sent / delivered / failed) from notifications; answered requests stay."""
+    """Delivery feedback (sent / delivered / failed) from notifications; answered requests stay.
+
+    Not in the audit log: a delivery report is no consent change and nobody's act, and its
+    proof is the message's own record (OutboundMessage times, MessageEvent per callback).
+    Auditing it would take the tenant's audit-chain lock in every send, behind a batch
+    chunk that holds it until it commits (docs/benchmarks.md, consent_fanout).
+    """
     if status not in (RequestStatus.SENT, RequestStatus.DELIVERED, RequestStatus.FAILED):
         raise ValueError(status)
     request = ConsentRequest.objects.select_for_update().get(pk=request.pk)
@@ -331,12 +337,6 @@ def consent_request_mark_delivery(*, request: ConsentRequest, status: str, actor
         return
     request.status = status
     request.save(update_fields=["status", "updated_at"])
-    audit_record(
-        action="consent.request_" + status,
-        actor=actor,
-        object_type="consent.request",
-        object_id=request.pk,
-    )
 
 
 @transaction.atomic

@@ -37,7 +37,9 @@ def _retry(task, message_id: int, tenant_id: int, *, countdown: float) -> None:
     task.retry(args=[message_id], kwargs={"tenant_id": tenant_id}, countdown=countdown, throw=False)
 
 
-@tenant_task(bind=True, name="notifications.send_message", max_retries=None)
+# Priority 6 (Redis: 0 is served first, the default): a batch's next chunk, heartbeats and
+# the like are not queued behind thousands of sends (docs/benchmarks.md, consent_fanout).
+@tenant_task(bind=True, name="notifications.send_message", max_retries=None, priority=6)
 def send_message(self, message_id: int) -> str:
     """Send a queued message. The message's ``attempts`` (not Celery's counter) limit retries."""
     tenant = require_tenant()
