@@ -39,7 +39,7 @@ from ..forms_lists import (
     SelectionAddForm,
 )
 from ..models import Address, CustomerStatus
-from ..selectors import customer_list, selection_of
+from ..selectors import SEARCH_LIMIT, customer_list, selection_of
 from ..services import selections
 
 PAGE_SIZE = 50
@@ -116,7 +116,11 @@ def _list_context(request, data: QueryDict, save_form: SavedListForm | None = No
         else None
     )
     status = form.cleaned_data.get("status") or CustomerStatus.ACTIVE
+    # The search stops at SEARCH_LIMIT matches: say so rather than show a round count.
+    searched = bool(form.cleaned_data.get("q"))
     return {
+        "search_capped": searched and page is not None and page.paginator.count >= SEARCH_LIMIT,
+        "search_limit": SEARCH_LIMIT,
         "form": form,
         "page": page,
         "params": params,

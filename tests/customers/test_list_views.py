@@ -122,6 +122,18 @@ def test_search_matches_phone_org_number_email_number(world, query, expected):
     assert _names(world, response) == [expected]
 
 
+def test_a_search_cut_off_at_its_limit_says_so(world, monkeypatch):
+    from customers import selectors
+
+    client = world.p.client(world.p.bob)
+    assert 'id="search-capped"' not in client.get(URL, {"q": "ab"}).content.decode()
+    monkeypatch.setattr(selectors, "SEARCH_LIMIT", 1)
+    monkeypatch.setattr("customers.views.lists.SEARCH_LIMIT", 1)
+    html = client.get(URL, {"q": "ab"}).content.decode()
+    assert 'id="search-capped"' in html and "first 1 matches" in html
+    assert 'id="search-capped"' not in client.get(URL).content.decode()  # no search, no cap
+
+
 def test_page_has_an_autofocused_labelled_search_box_and_htmx(world):
     html = world.p.client(world.p.bob).get(URL).content.decode()
     box = re.search(r"<input[^>]*name=\"q\"[^>]*>", html).group(0)
