@@ -67,4 +67,14 @@ def test_seed_demo_is_idempotent(db):
     demo = Tenant.objects.get(slug="demo")
     with tenant_context(demo):
         assert ReferenceEntry.objects.filter(register="payment_terms").count() == 4
+        # Consent: the terms in every language, once, and some customers asked or answered.
+        from consent.models import ConsentState, ConsentTerms
+
+        assert sorted(ConsentTerms.objects.values_list("language", flat=True)) == [
+            "da",
+            "en",
+            "nb",
+            "sv",
+        ]
+        assert ConsentState.objects.exists()
     assert demo.memberships.count() == 4
