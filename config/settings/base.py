@@ -252,6 +252,7 @@ TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = secret("TWILIO_AUTH_TOKEN", "")
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
 TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
 # django-anymail: ESP settings from ANYMAIL_* variables (e.g. ANYMAIL_POSTMARK_SERVER_TOKEN);
 # tracking webhooks need ANYMAIL_WEBHOOK_SECRET ("user:password" for HTTP basic auth).
 ANYMAIL = {

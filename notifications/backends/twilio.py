@@ -6,10 +6,13 @@ TWILIO_MESSAGING_SERVICE_SID (preferred) or TWILIO_FROM_NUMBER.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from .base import BaseSmsBackend, SendError, SmsStatus
@@ -43,7 +46,16 @@ def _client() -> Client:
     sid, token = settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN
     if not (sid and token):
         raise ImproperlyConfigured("TwilioBackend needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.")
-    return Client(sid, token)
+    return _client_for(sid, token, settings.TWILIO_TIMEOUT_SECONDS)
+
+
+@lru_cache(maxsize=4)
+def _client_for(sid: str, token: str, timeout: float) -> Client:
+    # One client per worker process: its HTTP session keeps the connection (and TLS
+    # session) to Twilio open between messages instead of a handshake per SMS. The
+    # timeout keeps a hanging provider from holding a worker for ever (a timeout is a
+    # transient error: the message is retried).
+    return Client(sid, token, http_client=TwilioHttpClient(timeout=timeout))
 
 
 def classify(exc: TwilioRestException) -> SendError:

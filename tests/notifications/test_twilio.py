@@ -98,6 +98,7 @@ def test_permanent_error_fails_at_once_with_the_code(personas, code):
         {"status": 429, "json": {"code": 20429, "message": "Too Many Requests", "status": 429}},
         {"status": 503, "json": {"code": 20500, "message": "down", "status": 503}},
         {"body": requests.ConnectionError("connection refused")},
+        {"body": requests.ReadTimeout("no answer within TWILIO_TIMEOUT_SECONDS")},
     ],
 )
 def test_transient_error_is_raised_for_a_retry(personas, failure):
@@ -154,3 +155,21 @@ def test_polling_leaves_recent_messages_alone(personas):
         message_send(message_id=message.pk)
     assert poll_pending_sms() == 0
     assert [c.request.method for c in responses.calls] == ["POST"]
+
+
+@responses.activate
+def test_one_client_per_process_with_a_timeout(personas, settings):
+    """The client (and its HTTP session to Twilio) is reused between messages."""
+    from notifications.backends import twilio
+
+    settings.TWILIO_TIMEOUT_SECONDS = 7.5
+    twilio._client_for.cache_clear()
+    responses.post(TWILIO_MESSAGES_URL, json=twilio_message_json(SID), status=201)
+    responses.post(TWILIO_MESSAGES_URL, json=twilio_message_json("SM" + "b" * 32), status=201)
+    first, second = _queue(personas), _queue(personas)
+    with tenant_context(personas.tenant_a):
+        message_send(message_id=first.pk)
+        message_send(message_id=second.pk)
+    assert twilio._client_for.cache_info().misses == 1
+    assert twilio._client().http_client.timeout == 7.5
+    assert len(responses.calls) == 2
