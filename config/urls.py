@@ -22,6 +22,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("c/", include("consent.urls_public")),
     path("settings/consent/", include("consent.urls")),
+    path("consent/customers/", include("consent.urls_card")),
     path("consent/", include("consent.urls_batches")),
     path("hooks/", include("notifications.urls")),
     path("api/v1/", include(api_v1)),

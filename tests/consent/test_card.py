@@ -37,11 +37,11 @@ SID = "SM" + "c" * 32
 
 
 def url(customer_pk: int, action: str) -> str:
-    return f"/settings/consent/customers/{customer_pk}/{action}/"
+    return f"/consent/customers/{customer_pk}/{action}/"
 
 
 def receipt_url(customer_pk: int, decision_pk: int) -> str:
-    return f"/settings/consent/customers/{customer_pk}/decisions/{decision_pk}/receipt/"
+    return f"/consent/customers/{customer_pk}/decisions/{decision_pk}/receipt/"
 
 
 def card(client, customer) -> str:
