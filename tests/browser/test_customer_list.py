@@ -48,10 +48,13 @@ def test_search_with_and_without_accents(page, customers):
     search = page.get_by_role("searchbox", name="Search")
     expect(search).to_be_focused()  # autofocus: type straight away
     expect(results(page)).to_have_count(3)
+    # htmx binds its handlers when the deferred script has run; keys typed before that
+    # would go unheard (on a busy CI machine this raced).
+    page.wait_for_load_state("load")
 
     # Typing re-renders only the results (htmx) and puts the search in the address bar.
     page.keyboard.type("ostergard")
-    expect(results(page)).to_have_count(1)
+    expect(results(page)).to_have_count(1, timeout=15_000)
     expect(results(page).first).to_contain_text("Östergård Bygg AB")
     expect(results(page).first).to_contain_text("Malmö")
     expect(page).to_have_url(re.compile(r"/customers/\?.*q=ostergard"))
