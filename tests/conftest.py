@@ -82,6 +82,18 @@ def _reset_language():
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_send_rate():
+    """The per-tenant send-rate buckets live in Redis by tenant id and second; tenant ids
+    repeat from test to test, so one test's sends must not count against the next's."""
+    yield
+    from notifications.pacing import _prefix, _redis
+
+    keys = list(_redis().scan_iter(f"{_prefix()}:notifications:rate:*"))
+    if keys:
+        _redis().delete(*keys)
+
+
 @pytest.fixture
 def live_db(django_db_setup, django_db_blocker):
     """Committed data (no wrapping transaction): for real workers, threads and owner edits."""
