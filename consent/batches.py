@@ -46,7 +46,7 @@ CHANNELS = (Channel.EMAIL.value, Channel.SMS.value, ANY)
 # audit lock until the chunk commits, so a larger chunk makes colleagues wait longer.
 # Small enough that the audit chain's per-tenant lock, held until a chunk commits, keeps
 # a colleague's save waiting well under a second (README: Audit).
-CHUNK_SIZE = getattr(settings, "CONSENT_BATCH_CHUNK_SIZE", 200)
+CHUNK_SIZE = settings.CONSENT_BATCH_CHUNK_SIZE
 # Ids per INSERT when the caller hands plain ids rather than a queryset.
 INSERT_CHUNK = 5000
 

@@ -253,6 +253,8 @@ TWILIO_AUTH_TOKEN = secret("TWILIO_AUTH_TOKEN", "")
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
 TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
+# Customers asked per task run of a consent batch (consent/README.md, Batches).
+CONSENT_BATCH_CHUNK_SIZE = env.int("CONSENT_BATCH_CHUNK_SIZE", default=200)
 # django-anymail: ESP settings from ANYMAIL_* variables (e.g. ANYMAIL_POSTMARK_SERVER_TOKEN);
 # tracking webhooks need ANYMAIL_WEBHOOK_SECRET ("user:password" for HTTP basic auth).
 ANYMAIL = {
