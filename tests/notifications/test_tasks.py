@@ -99,3 +99,19 @@ def test_retry_backoff_stays_below_the_visibility_timeout():
     assert max(delays) < settings.CELERY_VISIBILITY_TIMEOUT
     assert delays[0] < delays[3]  # it does grow
     assert send_message.acks_late is True
+
+
+def test_sends_queue_behind_other_work_on_the_broker(live_personas):
+    """send_message goes to the queue's priority-6 list; other tasks (a batch's next chunk)
+    to the plain list, which the Redis transport serves first."""
+    from config.celery import app
+
+    app.control.purge()
+    queue = app.conf.task_default_queue
+    send_message.apply_async(args=[0], kwargs={"tenant_id": live_personas.tenant_a.pk})
+    app.send_task("consent.batch_work", args=[0], kwargs={"tenant_id": 0})
+    with app.connection_for_write() as connection:
+        client = connection.default_channel.client
+        assert client.llen(queue) == 1  # the batch chunk
+        assert client.llen(f"{queue}\x06\x166") == 1  # the send
+    assert app.control.purge() == 2
