@@ -30,6 +30,7 @@ from audit.services import audit_record
 from customers import exports
 from customers.forms_lists import FILTER_KEYS, CustomerFilterForm
 from customers.selectors import customer_list, selection_of
+from notifications.selectors import notification_settings
 from tenancy.decorators import tenant_perm_required
 from tenancy.forms import apply_service_errors
 from tenancy.roles import Perm
@@ -149,6 +150,8 @@ def batch_new(request):
             "source": source,
             "params": params,
             "reach": reach,
+            # Said before the start: otherwise every SMS would fail as sms_not_enabled.
+            "sms_enabled": notification_settings().sms_enabled,
             "summary": filter_form.summary() if filter_form and filter_form.is_valid() else [],
             "back": _back(source, params),
         },

@@ -271,6 +271,19 @@ def test_confirmation_page_counts_the_lists_customers(personas, mixed):
     assert b"<form" in response.content
 
 
+def test_confirmation_page_warns_before_sms_that_would_fail(personas, mixed):
+    from notifications.services import notification_settings_update
+
+    url = "/consent/batches/new/?source=search&q="
+    client = personas.client(personas.bob)
+    with tenant_context(personas.tenant_a):
+        notification_settings_update(sms_enabled=False)
+    assert b'id="sms-off"' in client.get(url).content
+    with tenant_context(personas.tenant_a):
+        notification_settings_update(sms_enabled=True)
+    assert b'id="sms-off"' not in client.get(url).content
+
+
 def test_confirmation_page_follows_the_lists_search(personas, mixed):
     response = personas.client(personas.bob).get("/consent/batches/new/?source=search&q=Anna")
     assert response.context["reach"].total == 1
