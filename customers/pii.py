@@ -16,8 +16,10 @@ from .models import (
     Consignee,
     Contact,
     ContactKey,
+    ContactRoleLink,
     Customer,
     CustomerContact,
+    CustomerGroupLink,
     CustomerIdCard,
     CustomerKey,
     KeyTypeRule,
@@ -116,6 +118,8 @@ pii.register(
     keywords=BLANK,
 )
 pii.register(CustomerContact, id=ND, tenant=ND, customer=ND, contact=ND, created_at=ND)
+pii.register(CustomerGroupLink, id=ND, tenant=ND, customer=ND, group=ND)
+pii.register(ContactRoleLink, id=ND, tenant=ND, contact=ND, role=ND)
 pii.register(
     Consignee,
     **TRACKED,

@@ -1,8 +1,8 @@
 from .activity import Activity, ActivityKind, Attachment, ChangeRecord
 from .address import Address, AddressKind
 from .consignee import Consignee
-from .contact import DELETED_CONTACT, Contact, CustomerContact
-from .customer import FINANCE_FIELDS, Customer, CustomerKind, CustomerStatus
+from .contact import DELETED_CONTACT, Contact, ContactRoleLink, CustomerContact
+from .customer import FINANCE_FIELDS, Customer, CustomerGroupLink, CustomerKind, CustomerStatus
 from .keys import ContactKey, CustomerIdCard, CustomerKey, KeyTypeRule, PredefinedDesignation
 from .selection import SavedList, SelectionEntry
 
@@ -18,8 +18,10 @@ __all__ = [
     "Consignee",
     "Contact",
     "ContactKey",
+    "ContactRoleLink",
     "Customer",
     "CustomerContact",
+    "CustomerGroupLink",
     "CustomerIdCard",
     "CustomerKey",
     "CustomerKind",

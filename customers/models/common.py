@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from tenancy.models import ReferenceEntry, ReferenceRegister
+from tenancy.models import ReferenceEntry, ReferenceRegister, Tenant
 
 
 def register_link(register: str, verbose_name, **kwargs) -> models.ForeignKey:
@@ -31,6 +31,30 @@ def user_link(verbose_name) -> models.ForeignKey:
         null=True,
         blank=True,
         related_name="+",
+    )
+
+
+def current_tenant_id() -> int:
+    """The active tenant's id: the default tenant of a many-to-many link row.
+
+    ``customer.groups.set(...)`` and a form's ``save_m2m()`` create link rows with
+    ``bulk_create``, which bypasses ``TenantOwnedModel.save()``; a field default
+    reaches them. No tenant active: ``NoTenantError``, nothing written.
+    """
+    from tenancy.context import require_tenant
+
+    return require_tenant().pk
+
+
+def link_tenant() -> models.ForeignKey:
+    """``TenantOwnedModel.tenant`` with the active tenant as its default, for link models."""
+    return models.ForeignKey(
+        Tenant,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=True,
+        default=current_tenant_id,
     )
 
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tenancy.models import ReferenceEntry, TenantOwnedModel
 
-from .common import R, Tracked, register_link
+from .common import R, Tracked, link_tenant, register_link
 from .customer import Customer
 
 DELETED_CONTACT = _("Deleted contact")
@@ -37,6 +37,7 @@ class Contact(TenantOwnedModel, Tracked):
     )
     roles = models.ManyToManyField(
         ReferenceEntry,
+        through="ContactRoleLink",
         verbose_name=_("roles"),
         blank=True,
         related_name="+",
@@ -86,3 +87,21 @@ class CustomerContact(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.customer_id}↔{self.contact_id}"
+
+
+class ContactRoleLink(TenantOwnedModel):
+    """A contact's role (an entry of the contact-role register); ``Contact.roles``' table."""
+
+    tenant = link_tenant()
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    role = models.ForeignKey(ReferenceEntry, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "contact", "role"], name="contact_role_link_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id}:{self.role_id}"

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tenancy.models import LANGUAGE_CHOICES, ReferenceEntry, TenantOwnedModel
 
-from .common import R, Tracked, register_link, user_link
+from .common import R, Tracked, link_tenant, register_link, user_link
 
 
 class CustomerKind(models.TextChoices):
@@ -99,6 +99,7 @@ class Customer(TenantOwnedModel, Tracked):
     customer_type = register_link(R.CUSTOMER_TYPE, _("customer type"))
     groups = models.ManyToManyField(
         ReferenceEntry,
+        through="CustomerGroupLink",
         verbose_name=_("customer groups"),
         blank=True,
         related_name="+",
@@ -155,3 +156,25 @@ class Customer(TenantOwnedModel, Tracked):
     @property
     def head_office(self):
         return next((a for a in self.addresses.all() if a.is_head_office), None)
+
+
+class CustomerGroupLink(TenantOwnedModel):
+    """A customer's membership of a customer group (an entry of that reference register).
+
+    The ``through`` table of ``Customer.groups``: tenant-owned like any other row, so
+    row security and the tenant-bound foreign keys cover it.
+    """
+
+    tenant = link_tenant()
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    group = models.ForeignKey(ReferenceEntry, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "customer", "group"], name="customer_group_link_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}:{self.group_id}"
