@@ -32,13 +32,14 @@ COPY locale ./locale
 # settings import; nothing connects to them during the build.
 RUN DJANGO_SETTINGS_MODULE=config.settings.prod \
     SECRET_KEY=build-only-placeholder-secret-key-0123456789abcdefghijklmnopqrstuvwxyz \
+    AUDIT_CHAIN_KEY=build-only-placeholder-audit-key-0123456789abcdef \
     ALLOWED_HOSTS=build.invalid \
     DATABASE_URL=postgresql://build:build@build.invalid/build \
     MIGRATION_DATABASE_URL=postgresql://build:build@build.invalid/build \
     REDIS_URL=redis://build.invalid:6379/0 \
     sh -c 'python manage.py compile_translations && python manage.py collectstatic --no-input -v 0' \
  && useradd --system --create-home --home-dir /home/kundreg kundreg \
- && mkdir -p /app/var/media \
+ && mkdir -p /app/var/media /app/var/audit-checkpoints \
  && chown -R kundreg:kundreg /app/var
 
 USER kundreg

@@ -10,6 +10,10 @@ from django.utils.translation import gettext_lazy as _
 
 from tenancy.models import TenantOwnedModel
 
+from .anchor import event_mac, mac_matches
+
+GENESIS_HASH = "0" * 64  # what the first event of a chain links to
+
 
 class ActorType(models.TextChoices):
     USER = "user", _("User")
@@ -19,7 +23,7 @@ class ActorType(models.TextChoices):
 
 
 class AuditEvent(TenantOwnedModel):
-    """One thing that happened. The database refuses UPDATE and DELETE on this table.
+    """One thing that happened. The database refuses UPDATE, DELETE and TRUNCATE here.
 
     ``actor_id`` and ``object_id`` are opaque ids (a user's pk, a key's prefix),
     never names or addresses, so erasure never needs to touch the log.
@@ -37,6 +41,8 @@ class AuditEvent(TenantOwnedModel):
     data = models.JSONField(_("data"), default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # HMAC over ``hash`` with AUDIT_CHAIN_KEY, a key the database never sees (audit/anchor.py).
+    mac = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("audit event")
@@ -64,3 +70,9 @@ class AuditEvent(TenantOwnedModel):
         }
         canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def compute_mac(self) -> str:
+        return event_mac(self.hash)
+
+    def mac_is_valid(self) -> bool:
+        return mac_matches(self.compute_mac(), self.mac)

@@ -19,4 +19,5 @@ pii.register(
     data=ND,
     prev_hash=ND,
     hash=ND,
+    mac=ND,
 )

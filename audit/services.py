@@ -1,16 +1,25 @@
-"""Writing to the audit log."""
+"""Writing to the audit log, and anchoring its chains outside the database."""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass, field
+
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from tenancy.context import require_tenant
+from tenancy.context import each_tenant, require_tenant
+from tenancy.models import Tenant
 
 from .actors import Actor
-from .models import AuditEvent
+from .anchor import Checkpoint, checkpoint_writer
+from .models import GENESIS_HASH, AuditEvent
+from .selectors import audit_chain_verify
 
-GENESIS_HASH = "0" * 64
+__all__ = ["GENESIS_HASH", "audit_checkpoint_write", "audit_record"]
+
+logger = logging.getLogger("audit.checkpoints")
 _LOCK_CLASS = 0x4155  # "AU": advisory-lock namespace for the per-tenant chain
 
 
@@ -45,5 +54,53 @@ def audit_record(
             prev_hash=last.hash if last else GENESIS_HASH,
         )
         event.hash = event.compute_hash()
+        event.mac = event.compute_mac()
         event.save(force_insert=True)
     return event
+
+
+@dataclass
+class CheckpointRun:
+    written: list[Checkpoint] = field(default_factory=list)
+    unchanged: int = 0
+    refused: dict[str, str] = field(default_factory=dict)  # tenant slug -> why
+
+
+def audit_checkpoint_write(*, tenants: QuerySet[Tenant] | None = None) -> CheckpointRun:
+    """Append each tenant's chain head to the checkpoint file (audit/anchor.py).
+
+    Only what extends the tenant's last checkpoint intact is anchored: the events since
+    that checkpoint are verified first, and a tenant whose chain is broken or shorter
+    gets no new line, so the last good checkpoint stays the evidence. Tenants whose
+    head has not moved get no line either. Reads committed data only, so it refuses to
+    run inside a transaction (a head that is later rolled back would look deleted).
+    """
+    if connection.in_atomic_block:
+        raise RuntimeError("audit_checkpoint_write() must run outside any transaction.")
+    run = CheckpointRun()
+    with checkpoint_writer() as writer:
+        for tenant in each_tenant(tenants):
+            previous = writer.log.latest.get(tenant.pk)
+            with transaction.atomic():
+                report = audit_chain_verify(checkpoint=previous, since_checkpoint=True)
+            if not report.ok:
+                run.refused[tenant.slug] = f"#{report.broken_at}: {report.reason}"
+                logger.error(
+                    "audit chain of tenant %s broken at #%s (%s): no checkpoint written",
+                    tenant.slug,
+                    report.broken_at,
+                    report.reason,
+                )
+            elif report.events == 0 or (previous and previous.seq == report.events):
+                run.unchanged += 1
+            else:
+                run.written.append(
+                    writer.add(
+                        tenant_id=tenant.pk,
+                        seq=report.events,
+                        event_id=report.head_id,
+                        head_hash=report.head_hash,
+                        at=timezone.now(),
+                    )
+                )
+    return run

@@ -41,6 +41,7 @@ def _prod_env(**extra: str) -> dict[str, str]:
         | {
             "DJANGO_SETTINGS_MODULE": "config.settings.prod",
             "SECRET_KEY": "".join(secrets.choice(alphabet) for _ in range(60)),
+            "AUDIT_CHAIN_KEY": secrets.token_hex(32),
             "ALLOWED_HOSTS": "kundreg.example",
             "DATABASE_URL": _database_url("default"),
             "MIGRATION_DATABASE_URL": _database_url("owner"),

@@ -1,12 +1,17 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
+from audit.anchor import read_checkpoints
 from audit.selectors import audit_chain_verify
 from tenancy.context import each_tenant
 from tenancy.models import Tenant
 
 
 class Command(BaseCommand):
-    help = "Verify the audit log's hash chain; exits non-zero when it is broken."
+    help = (
+        "Verify the audit log's hash chains, their keyed hashes and their last checkpoints "
+        "outside the database; exits non-zero when anything is broken or missing."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--tenant", help="slug of one tenant (default: all)")
@@ -17,15 +22,47 @@ class Command(BaseCommand):
             tenants = tenants.filter(slug=tenant)
             if not tenants.exists():
                 raise CommandError(f"No tenant with slug {tenant!r}.")
+        checkpoints = read_checkpoints()
         broken = 0
+        if not checkpoints.exists:
+            self.stdout.write(
+                f"No checkpoint file at {checkpoints.path}: only the keyed hashes are checked."
+            )
+        for problem in checkpoints.problems:
+            self.stderr.write(f"{checkpoints.path}: {problem}")
+        seen = set()
         for current in each_tenant(tenants):
-            report = audit_chain_verify()
-            if report.ok:
-                self.stdout.write(f"{current.slug}: {report.events} events, chain intact")
-            else:
+            seen.add(current.pk)
+            with transaction.atomic():
+                report = audit_chain_verify(checkpoint=checkpoints.latest.get(current.pk))
+            if not report.ok:
                 broken += 1
                 self.stderr.write(
                     f"{current.slug}: chain broken at event #{report.broken_at} ({report.reason})"
                 )
+            elif report.checkpoint is None:
+                self.stdout.write(
+                    f"{current.slug}: {report.events} events, chain intact (no checkpoint yet)"
+                )
+            else:
+                self.stdout.write(
+                    f"{current.slug}: {report.events} events, chain intact, matches the "
+                    f"checkpoint of {report.checkpoint.at} (#{report.checkpoint.seq})"
+                )
+        if not tenant:
+            # A checkpointed chain can only vanish with its tenant if its events went first.
+            for gone in sorted(set(checkpoints.latest) - seen):
+                broken += 1
+                checkpoint = checkpoints.latest[gone]
+                self.stderr.write(
+                    f"tenant #{gone}: missing from the database, but its checkpoint of "
+                    f"{checkpoint.at} counted {checkpoint.count} events"
+                )
+        if checkpoints.problems:
+            raise CommandError(
+                f"The checkpoint file is damaged ({len(checkpoints.problems)} problem(s))"
+                + (f"; audit chain broken for {broken} tenant(s)." if broken else ".")
+            )
         if broken:
             raise CommandError(f"Audit chain broken for {broken} tenant(s).")
+        self.stdout.write(f"{len(seen)} audit chain(s) intact.")
