@@ -23,29 +23,40 @@ EVENT_MAP = {
 }
 
 
+def _text(value) -> str:
+    # PostgreSQL text cannot hold NUL: an ESP's odd value must not make a 500.
+    return str(value or "").replace("\x00", "")
+
+
 @receiver(tracking, dispatch_uid="notifications.anymail_tracking")
 def on_anymail_tracking(sender, event, esp_name, **kwargs):
+    # Only events through our fail-closed route (notifications/esp.py) count, and only for
+    # messages sent through that same ESP.
+    esp = getattr(sender, "kundreg_esp", "")
     status = EVENT_MAP.get(event.event_type)
-    if status is None or not event.message_id:
+    message_id = str(event.message_id or "")
+    if not esp or status is None or not message_id or "\x00" in message_id:
         return
-    tenant = route_tenant(provider="anymail:*", provider_id=str(event.message_id))
+    provider = f"anymail:{esp}"
+    tenant = route_tenant(provider=provider, provider_id=message_id)
     if tenant is None:
         return
     timestamp = event.timestamp.isoformat() if event.timestamp else ""
-    event_id = event.event_id or f"{event.message_id}:{event.event_type}:{timestamp}"
+    event_id = _text(event.event_id) or f"{message_id}:{event.event_type}:{timestamp}"
+    reject_reason = _text(event.reject_reason)
     with tenant_context(tenant):
         message_status_update(
-            provider="anymail:*",
-            provider_id=str(event.message_id),
+            provider=provider,
+            provider_id=message_id,
             status=status,
-            event_id=str(event_id),
+            event_id=event_id,
             payload={
                 "esp": esp_name,
                 "event_type": event.event_type,
-                "event_id": event.event_id or "",
-                "message_id": event.message_id,
+                "event_id": _text(event.event_id),
+                "message_id": message_id,
                 "timestamp": timestamp,
-                "reject_reason": event.reject_reason or "",
+                "reject_reason": reject_reason,
             },
-            error_code=event.reject_reason or "",
+            error_code=reject_reason,
         )
