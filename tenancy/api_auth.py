@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
-from rest_framework import authentication, exceptions, permissions
+from rest_framework import authentication, exceptions, permissions, throttling
 
+from .client_ip import client_ip
 from .middleware import enter_tenant
 from .models import ApiKey
 from .roles import Perm, role_has_perm
@@ -40,12 +42,54 @@ def _find_key(prefix: str) -> ApiKey | None:
     return key
 
 
+class FailedKeyThrottle(throttling.SimpleRateThrottle):
+    """Failed API-key attempts per client address (API_KEY_FAILURE_RATE), in a fixed window.
+
+    Counted per address, never per key or tenant, so someone guessing cannot lock a
+    company's real keys out; a blocked address gets 429 before any lookup or hashing.
+    Concurrent attempts may overshoot the limit by the number in flight.
+    """
+
+    scope = "api_key_failure"
+
+    def get_rate(self):
+        return settings.API_KEY_FAILURE_RATE
+
+    def _window(self, request) -> tuple[str, float]:
+        now = self.timer()
+        start = int(now // self.duration * self.duration)
+        ident = client_ip(request) or "unknown"
+        key = self.cache_format % {"scope": self.scope, "ident": f"{ident}:{start}"}
+        return key, start + self.duration - now
+
+    def blocked_for(self, request) -> float | None:
+        """Seconds until the address may try again, or None when it may now."""
+        key, remaining = self._window(request)
+        if (self.cache.get(key) or 0) >= self.num_requests:
+            return remaining
+        return None
+
+    def record_failure(self, request) -> None:
+        key, remaining = self._window(request)
+        timeout = int(remaining) + 1  # the key names its window: gone when the window is
+        self.cache.add(key, 0, timeout=timeout)
+        try:
+            self.cache.incr(key)
+        except ValueError:  # expired between add and incr
+            self.cache.set(key, 1, timeout=timeout)
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).decode("latin-1")
         keyword, _sep, raw = header.partition(" ")
         if keyword != KEYWORD:
             return None
+        throttle = FailedKeyThrottle()
+        wait = throttle.blocked_for(request)
+        if wait is not None:
+            detail = _("Too many failed API-key attempts from this address.")
+            raise exceptions.Throttled(wait, str(detail))
         raw = raw.strip()
         prefix, dot, _secret = raw.partition(".")
         well_formed = dot and prefix.isascii() and prefix.isalnum() and len(prefix) <= 8
@@ -57,6 +101,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             or not key.tenant.is_active
             or not key.is_valid(raw)
         ):
+            throttle.record_failure(request)
             raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."))
         enter_tenant(request, key.tenant)
         request._request.api_key = key
