@@ -11,6 +11,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import override
 
 from .models import Tenant
+from .url_prefix import without_company_prefix
 
 
 def send_member_welcome(*, user, tenant: Tenant, language: str) -> None:
@@ -21,7 +22,8 @@ def send_member_welcome(*, user, tenant: Tenant, language: str) -> None:
         "uid": urlsafe_base64_encode(force_bytes(user.pk)),
         "token": default_token_generator.make_token(user),
     }
-    with override(language):
+    # Sent after a tenant page's commit: its links must not carry that page's /t/<slug>/.
+    with override(language), without_company_prefix():
         subject = render_to_string("registration/welcome_subject.txt", context).strip()
         body = render_to_string("registration/welcome_email.txt", context)
     send_mail(subject, body, None, [user.email])

@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -30,6 +29,7 @@ from .forms import (
 from .middleware import SESSION_KEY
 from .models import ApiKey, ReferenceEntry, ReferenceRegister, Tenant
 from .roles import Perm, Role
+from .url_prefix import company_url
 
 
 @login_required
@@ -42,10 +42,9 @@ def tenant_switch(request):
     if membership is None:
         raise Http404
     request.session[SESSION_KEY] = membership.tenant_id
-    target = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
-        target = "/"
-    return redirect(target)
+    # To the new company's home, in its own URLs: a page of the old company (``next``) would
+    # name the old company, and another tab keeps acting on the company in its URL.
+    return redirect(company_url(membership.tenant))
 
 
 @tenant_perm_required(Perm.SETTINGS_EDIT)

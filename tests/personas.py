@@ -16,6 +16,7 @@ from tenancy.context import tenant_context
 from tenancy.roles import Role
 
 from .factories import ApiKeyFactory, MembershipFactory, TenantFactory, UserFactory
+from .tenant_urls import CompanyClient
 
 PASSWORD = "correct-horse-battery"
 
@@ -33,7 +34,7 @@ class Personas:
     key_b: str
 
     def client(self, user) -> Client:
-        client = Client()
+        client = CompanyClient()  # asks for tenant pages under its company's /t/<slug>/
         client.force_login(user)
         return client
 

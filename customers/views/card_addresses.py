@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, resolve_url
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -105,7 +105,7 @@ def address_delete(request, pk, address_pk):
         warning=_("If it is the head office, the oldest remaining address becomes the head office.")
         if address.is_head_office
         else "",
-        cancel_url=f"/customers/{customer.pk}/",
+        cancel_url=resolve_url("customer-card", pk=customer.pk),
     )
 
 

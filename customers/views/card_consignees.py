@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, resolve_url
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -121,5 +121,5 @@ def consignee_delete(request, pk, consignee_pk):
         what=_("consignee"),
         object_label=str(consignee),
         warning="",
-        cancel_url=f"/customers/{customer.pk}/consignees/",
+        cancel_url=resolve_url("customer-consignees", pk=customer.pk),
     )

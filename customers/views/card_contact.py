@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, resolve_url
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -155,7 +155,8 @@ def contact_active(request, pk, contact_pk):
             messages.success(request, _("The contact is active again."))
         else:
             messages.success(request, _("The contact is now inactive."))
-    return redirect(f"/customers/{customer.pk}/" + ("" if active else "?inactive=1"))
+    card = resolve_url("customer-card", pk=customer.pk)
+    return redirect(card + ("" if active else "?inactive=1"))
 
 
 @EDIT
@@ -185,7 +186,7 @@ def contact_delete(request, pk, contact_pk):
             "The contact will show as “Deleted contact” everywhere it appears, on every "
             "customer it is linked to. Documents already issued keep the name they printed."
         ),
-        cancel_url=f"/customers/{customer.pk}/contacts/{contact.pk}/",
+        cancel_url=resolve_url("customer-contact-edit", pk=customer.pk, contact_pk=contact.pk),
     )
 
 

@@ -139,7 +139,7 @@ def customer_delete(request, pk):
             request,
             _("Customer %(number)s %(name)s was deleted.") % {"number": number, "name": name},
         )
-        return redirect("/customers/")
+        return redirect("customer-list")
     return card_render(
         request,
         customer,

@@ -32,6 +32,7 @@ from tests.factories import ReferenceEntryFactory, make_customer
 
 SYSTEM = Actor.system("test")
 LOGIN = "login"
+A = "/t/nordljus"  # tenant A's pages (tenancy/url_prefix.py)
 
 
 @dataclass
@@ -266,7 +267,7 @@ def test_create_takes_the_number_from_the_series_and_the_first_address_is_head_o
         (address,) = customer.addresses.all()
         assert address.is_head_office and address.city == "Skellefteå"
         assert address.kind == "visiting"
-    assert response["Location"] == f"/customers/{customer.pk}/"
+    assert response["Location"] == f"{A}/customers/{customer.pk}/"
     card = bob.get(response["Location"])
     assert "Sjöberg Snickeri AB" in text(card)
     assert "Head office" in text(card)
@@ -357,14 +358,14 @@ def test_card_header_shows_number_name_status_owner_and_who_created(world):
     assert "Bygger hus i Norrland." in page
     # Menu with deactivation; Bob (staff) may not delete customers.
     assert "Deactivate" in page
-    assert f'href="/customers/{w.customer.pk}/delete/"' not in html(response)
+    assert f'href="{A}/customers/{w.customer.pk}/delete/"' not in html(response)
     alice_page = html(w.p.client(w.p.alice).get(f"/customers/{w.customer.pk}/"))
-    assert f'href="/customers/{w.customer.pk}/delete/"' in alice_page
+    assert f'href="{A}/customers/{w.customer.pk}/delete/"' in alice_page
     # The tabs, each a URL; keys and files link to their own pages.
     for path in ("", "consignees/", "keys/", "files/", "history/", "settings/"):
-        assert f'href="/customers/{w.customer.pk}/{path}"' in html(response)
+        assert f'href="{A}/customers/{w.customer.pk}/{path}"' in html(response)
     # The activity feed loads by htmx, with a plain link as fallback.
-    feed = f'hx-get="/customers/{w.customer.pk}/activities/" hx-trigger="load"'
+    feed = f'hx-get="{A}/customers/{w.customer.pk}/activities/" hx-trigger="load"'
     assert feed in html(response)
 
 
@@ -577,10 +578,10 @@ def test_link_from_the_contact_page_and_remove_links(world):
     for bad in ("abc", str(w.b_customer.pk), "9" * 30):
         assert bob.post(base + "unlink/", {"customer": bad}).status_code == 404
     response = bob.post(base + "unlink/", {"customer": other.pk})
-    assert response.status_code == 302 and response["Location"] == base
+    assert response.status_code == 302 and response["Location"] == A + base
     # Removing the link to this customer goes back to the card, where it is gone.
     response = bob.post(base + "unlink/")
-    assert response["Location"] == f"/customers/{w.customer.pk}/"
+    assert response["Location"] == f"{A}/customers/{w.customer.pk}/"
     with in_a(w):
         assert not CustomerContact.objects.filter(contact=w.contact).exists()
         assert Contact.objects.filter(pk=w.contact.pk).exists()  # unlinked, not deleted
@@ -943,7 +944,7 @@ def test_delete_asks_first_then_deletes(world):
     with in_a(w):
         assert Customer.objects.filter(pk=w.customer.pk).exists()
     response = alice.post(url)
-    assert response.status_code == 302 and response["Location"] == "/customers/"
+    assert response.status_code == 302 and response["Location"] == f"{A}/customers/"
     with in_a(w):
         assert not Customer.objects.filter(pk=w.customer.pk).exists()
         assert Contact.objects.filter(pk=w.contact.pk).exists()  # contacts outlive the link

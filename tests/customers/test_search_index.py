@@ -10,7 +10,7 @@ from audit.actors import Actor
 from customers.models import Customer, CustomerStatus
 from customers.selectors import customer_list
 from customers.services.customers import customer_delete, customer_update
-from tenancy.context import set_db_tenant, tenant_context
+from tenancy.context import tenant_context
 from tests.factories import make_customer
 
 
@@ -28,7 +28,6 @@ def test_search_function_sees_only_the_active_tenant(personas):
         make_customer(name="Østergård Fisk AS", country="NO")
         assert [c.name for c in customer_list(search="ostergard")] == ["Østergård Fisk AS"]
     with transaction.atomic(), connection.cursor() as cursor:
-        set_db_tenant(None)
         cursor.execute("SELECT * FROM kundreg_customer_search(ARRAY['ostergard'])")
         assert cursor.fetchall() == []
     with tenant_context(personas.tenant_a), connection.cursor() as cursor:

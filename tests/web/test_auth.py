@@ -13,6 +13,7 @@ from tenancy.middleware import SESSION_KEY
 from tenancy.roles import Role
 from tests.factories import MembershipFactory, TenantFactory
 from tests.personas import PASSWORD
+from tests.tenant_urls import in_company
 
 LOGIN = "/accounts/login/"
 
@@ -42,7 +43,7 @@ def test_login_lands_on_home_with_the_tenant_name(personas):
     response = _login(client, "alice", PASSWORD)
     assert response.status_code == 302
     assert response["Location"] == "/"
-    home = client.get("/")
+    home = client.get("/", follow=True)  # on to the company's own /t/<slug>/
     assert home.status_code == 200
     assert _heading(home) == "Nordljus AB"
 
@@ -168,7 +169,7 @@ def test_tenant_switcher_changes_the_active_tenant(alice_in_two):
     assert _heading(client.get("/")) == "Fjordvik AS"
     response = client.post("/settings/tenant/switch/", {"tenant": p.tenant_a.pk, "next": "/"})
     assert response.status_code == 302
-    assert response["Location"] == "/"
+    assert response["Location"] == in_company(p.tenant_a, "/")
     assert _heading(client.get("/")) == "Nordljus AB"
     # Her role follows the tenant: admin in A, staff in B.
     assert client.get("/settings/registers/").status_code == 200
@@ -225,13 +226,14 @@ def test_tenant_switch_refuses_an_open_redirect(alice_in_two, target):
     client = p.client(p.alice)
     response = client.post("/settings/tenant/switch/", {"tenant": p.tenant_a.pk, "next": target})
     assert response.status_code == 302
-    assert response["Location"] == "/"
+    assert response["Location"] == in_company(p.tenant_a, "/")
 
 
-def test_tenant_switch_keeps_a_local_next(alice_in_two):
+def test_tenant_switch_goes_to_the_new_companys_home(alice_in_two):
+    # Not to ``next``: that page is the old company's (tests/tenancy/test_url_prefix.py).
     p = alice_in_two
     client = p.client(p.alice)
     response = client.post(
         "/settings/tenant/switch/", {"tenant": p.tenant_a.pk, "next": "/audit/?page=2"}
     )
-    assert response["Location"] == "/audit/?page=2"
+    assert response["Location"] == in_company(p.tenant_a, "/")
