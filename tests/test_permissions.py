@@ -17,11 +17,14 @@ for any URL pattern that has neither a row nor a place in ``EXEMPT``.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.db import connection, transaction
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from audit.actors import Actor
@@ -37,9 +40,9 @@ from customers.services.consignees import consignee_create
 from customers.services.contacts import contact_create
 from customers.services.selections import saved_list_save, selection_add
 from tenancy.context import tenant_context
-from tenancy.models import ApiKey, ReferenceRegister
+from tenancy.models import ApiKey, ReferenceEntry, ReferenceRegister
 from tests.factories import ReferenceEntryFactory, make_customer
-from tests.personas import Personas
+from tests.personas import Personas, make_personas
 
 WHO = ("anonymous", "alice", "bea", "bob", "erik", "charlie", "key_a", "key_b", "bad_key")
 LOGIN = "login"  # 302 to the login page
@@ -88,6 +91,8 @@ class World:
     consent_request_a: int  # an email consent request to customer_a
     decision_a: int  # customer_a's consent decision (granted, manually)
     batch_a: int = 0  # a consent batch to customer_a (tests/consent/test_batches.py)
+    reply_a: int = 0  # an SMS reply that decided nothing (tests/consent/test_reply_page.py)
+    message_a: int = 0  # a message whose send was cut off (tests/notifications/test_send_protocol)
 
 
 @dataclass(frozen=True)
@@ -363,6 +368,16 @@ CASES = [
     Case("POST", "/consent/reconsent/",                        page(200, 200, 200, 403, 200),
          data={"channel": "email"}),  # nobody consented to older terms: a form error
     Case("POST", "/consent/refresh/",                          page(302, 302, 302, 403, 302)),
+    # SMS replies that decided nothing (tests/consent/test_reply_page.py): consent.request;
+    # Charlie gets his own tenant's (empty) list, and A's reply does not exist for him.
+    Case("GET",  "/consent/replies/",                          page(200, 200, 200, 403, 200)),
+    Case("POST", "/consent/replies/{reply_a}/assign/",         page(200, 200, 200, 403, 404)),
+    # (no request chosen: a form error)
+    Case("POST", "/consent/replies/{reply_a}/dismiss/",        page(302, 302, 302, 403, 404)),
+    # Messages waiting for a person's decision (a send cut off, the provider cannot tell).
+    Case("GET",  "/messages/uncertain/",                       page(200, 200, 200, 403, 200)),
+    Case("POST", "/messages/uncertain/{message_a}/decide/",    page(302, 302, 302, 403, 404),
+         data={"decision": "failed"}),
     Case("GET",    "/api/v1/consent-decisions/{decision_a}/receipt/",
          api(200, 200, 200, 403, 404, 200, 404)),
 ]
@@ -386,10 +401,7 @@ EXEMPT = {
 }
 
 
-@pytest.fixture
-def world(personas, settings, tmp_path) -> World:
-    settings.MEDIA_ROOT = tmp_path
-    p = personas
+def _build_world(p: Personas) -> World:
     system = Actor.system("tests")
     with tenant_context(p.tenant_b):
         b_events = AuditEvent.objects.count()
@@ -457,6 +469,22 @@ def world(personas, settings, tmp_path) -> World:
         batch_a = consent_batch_start(
             customer_ids=[customer.pk], channel="email", source="search", actor=system
         ).pk
+        from consent.models import UnmatchedReply
+
+        reply_a = UnmatchedReply.objects.create(
+            from_number="+46700000001", body="JA", decision="granted", reason="no_open_request"
+        ).pk
+        from notifications.models import OutboundMessage
+
+        message_a = OutboundMessage.objects.create(
+            channel="email",
+            destination="a@example.test",
+            language="sv",
+            template="plain",
+            body="Hej",
+            status="uncertain",
+            last_error="cut off",
+        ).pk
     return World(
         p=p,
         tenant_a=p.tenant_a.pk,
@@ -484,7 +512,36 @@ def world(personas, settings, tmp_path) -> World:
         consent_request_a=consent_request.pk,
         decision_a=decision.pk,
         batch_a=batch_a,
+        reply_a=reply_a,
+        message_a=message_a,
     )
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[World]:
+    """Built once per module (per xdist worker) inside a transaction that is never committed.
+
+    Each test then runs in a savepoint of it (the ``db`` fixture, below) that is rolled
+    back afterwards, so no test sees another's writes, as Django's ``setUpTestData`` does.
+    Nothing of the world is ever committed: its ``on_commit`` work (task sends, file
+    deletions) never runs, and nothing needs truncating.
+    """
+    media = override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("permission-media"))
+    with django_db_blocker.unblock(), media:
+        outer = transaction.atomic()
+        outer._from_testcase = True  # a durable atomic in a view may nest in it, as in TestCase
+        outer.__enter__()
+        try:
+            yield _build_world(make_personas())
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture(autouse=True)
+def _each_test_in_a_savepoint(world, db):
+    """``db`` nests in the world's transaction: a savepoint, rolled back after the test."""
+    assert connection.in_atomic_block
 
 
 def _fill(value, world: World):
@@ -504,12 +561,38 @@ def _client(w: World, who: str) -> Client:
     return p.client(getattr(p, who))
 
 
-def _audit_counts(w: World) -> tuple[int, int]:
-    counts = []
-    for tenant in (w.p.tenant_a, w.p.tenant_b):
-        with tenant_context(tenant):
-            counts.append(AuditEvent.objects.count())
-    return tuple(counts)
+# Rows written in this transaction so far, per table and kind, as PostgreSQL itself counts
+# them (including writes a savepoint rollback later undid). The request runs in the test's
+# own transaction, on the same connection, so every write it attempts shows here, on any
+# table, whether or not the code recorded it in the audit log.
+_WRITES_SQL = """
+    SELECT relname, kind, n
+    FROM pg_stat_xact_user_tables,
+         LATERAL (VALUES ('inserted', n_tup_ins), ('updated', n_tup_upd), ('deleted', n_tup_del))
+             AS w (kind, n)
+    WHERE schemaname = current_schema() AND n > 0
+"""
+
+# The one write a refused request may make: a valid API key stamps its last use
+# (tenancy.services.api_key_touch, at most once a minute; the world's keys are unused).
+KEY_USE_STAMP = {"tenancy_apikey updated": 1}
+
+
+def _writes() -> Counter[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(_WRITES_SQL)
+        return Counter({f"{table} {kind}": n for table, kind, n in cursor.fetchall()})
+
+
+def _written_since(before: Counter[str], allowed: dict[str, int] | None = None) -> dict[str, int]:
+    """Rows written since ``before`` was taken, by "table kind", beyond what is ``allowed``."""
+    allowed = allowed or {}
+    after = _writes()
+    return {
+        name: n - before[name]
+        for name, n in sorted(after.items())
+        if n - before[name] > allowed.get(name, 0)
+    }
 
 
 def _params():
@@ -525,8 +608,9 @@ def test_permission(world, case, who, expected):
     url = _fill(case.url, world)
     data = {key: _fill(value, world) for key, value in case.data.items()}
     is_api = url.startswith("/api/v1/")
-    before = _audit_counts(world)
-    response = getattr(_client(world, who), case.method.lower())(
+    client = _client(world, who)  # signing in writes (session, last login): not the request
+    before = _writes()
+    response = getattr(client, case.method.lower())(
         url, data, **({"content_type": "application/json"} if is_api else {})
     )
 
@@ -545,7 +629,8 @@ def test_permission(world, case, who, expected):
     if response.status_code == 401:
         assert response["WWW-Authenticate"] == "Api-Key"
     if expected in (LOGIN, 401, 403, 404, 405):
-        assert _audit_counts(world) == before, "a refused request changed something"
+        written = _written_since(before, KEY_USE_STAMP if who in ("key_a", "key_b") else None)
+        assert not written, f"a refused request wrote rows: {written}"
 
 
 def _url_names(patterns, prefix="") -> dict[str, str]:
@@ -572,3 +657,42 @@ def test_every_url_has_a_row(world):
         if name not in covered and name not in EXEMPT
     }
     assert not missing, f"add a row to CASES (or a reason to EXEMPT) for: {missing}"
+
+
+# --- The write counter itself -------------------------------------------------------------
+
+
+@pytest.mark.urls("tests.web.urls_write_then_500")
+def test_the_write_counter_sees_a_refused_request_that_wrote(world):
+    """A view that writes (no audit entry, no history) and then answers 403 is caught."""
+    from tests.web.urls_write_then_500 import MARK
+
+    client = _client(world, "alice")
+    before = _writes()
+    response = client.post("/__tests__/write-then/403/")
+    assert response.status_code == 403
+    assert response["X-Wrote"] == "entry,user"
+    written = _written_since(before)
+    assert written == {"auth_user inserted": 1, "tenancy_referenceentry inserted": 1}
+    with tenant_context(world.p.tenant_a):
+        assert AuditEvent.objects.filter(action__contains=MARK).count() == 0
+
+
+def test_the_write_counter_sees_a_write_a_rollback_undid(world):
+    before = _writes()
+    with tenant_context(world.p.tenant_a):
+        savepoint = transaction.savepoint()
+        ReferenceEntryFactory(code="GONE")
+        transaction.savepoint_rollback(savepoint)
+        assert not ReferenceEntry.objects.filter(code="GONE").exists()
+    assert _written_since(before) == {"tenancy_referenceentry inserted": 1}
+
+
+def test_the_write_counter_sees_an_allowed_write_and_no_read(world):
+    alice = _client(world, "alice")
+    before = _writes()
+    assert alice.get(_fill("/customers/{customer_a}/", world)).status_code == 200
+    assert _written_since(before) == {}
+    response = alice.post(_fill("/customers/{customer_a}/status/", world), {"status": "inactive"})
+    assert response.status_code == 302
+    assert "customers_customer updated" in _written_since(before)
