@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, pagination, status, throttling
 from rest_framework.response import Response
 
+from tenancy.client_ip import client_ip
+
 logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -76,19 +78,20 @@ class CursorPagination(pagination.CursorPagination):
 
 
 class TenantRateThrottle(throttling.SimpleRateThrottle):
-    """Per API key or user; DRF adds Retry-After to the 429."""
+    """One bucket per tenant (README: "API requests per tenant"): every API key and signed-in
+    user of a company draw from it, so a second key is no fresh bucket. Without a tenant, per
+    client address. DRF adds Retry-After to the 429."""
 
     scope = "tenant"
 
     def get_cache_key(self, request, view):
-        key = getattr(request._request, "api_key", None)
-        if key is not None:
-            ident = f"key:{key.prefix}"
-        elif request.user is not None and request.user.is_authenticated:
-            ident = f"user:{request.user.pk}"
-        else:
-            ident = f"ip:{self.get_ident(request)}"
+        tenant = getattr(request._request, "tenant", None)
+        ident = f"tenant:{tenant.pk}" if tenant is not None else f"ip:{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def get_ident(self, request):
+        # DRF's own reads X-Forwarded-For from anyone: the trusted-proxy rule instead.
+        return client_ip(request) or "unknown"
 
 
 class IdempotencyConflict(exceptions.APIException):

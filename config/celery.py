@@ -7,7 +7,8 @@ from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
-app = Celery("kundreg")
+# Every task is sent after the surrounding transaction commits (tenancy/tasks.py).
+app = Celery("kundreg", task_cls="tenancy.tasks:AfterCommitTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
@@ -19,6 +20,22 @@ app.conf.beat_schedule = {
     "purge-idempotency-records": {
         "task": "tenancy.tasks.purge_idempotency_records",
         "schedule": crontab(minute=17),
+    },
+    # Each tenant's audit chain head, anchored outside the database (audit/anchor.py):
+    # verify_audit_log detects events deleted at the head once a checkpoint covered them.
+    "audit-checkpoints": {
+        "task": "audit.write_checkpoints",
+        "schedule": crontab(minute="7,22,37,52"),
+    },
+    # No message left queued with no task, or sending with no worker (notifications/sweep.py),
+    # and no consent batch left running with no chunk (consent.batches_sweep).
+    "notifications-sweep": {
+        "task": "notifications.sweep",
+        "schedule": 60.0,
+    },
+    "consent-batches-sweep": {
+        "task": "consent.batches_sweep",
+        "schedule": 60.0,
     },
     "notifications-poll-pending-sms": {
         "task": "notifications.poll_pending_sms",

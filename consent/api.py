@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from config.api import IdempotentCreateMixin
 from customers.api import IDEMPOTENCY_KEY, PARENT_ID, RegistryViewSet
 from customers.serializers import MAX_ID
+from tenancy.client_ip import client_ip
 
 from . import selectors
 from . import serializers as s
@@ -108,7 +109,7 @@ class CustomerConsentViewSet(IdempotentCreateMixin, ConsentViewSet):
         return super().create(request, *args, **kwargs)
 
     def perform_create(self, data) -> ConsentDecision:
-        ip = self.request.META.get("REMOTE_ADDR") or None
+        ip = client_ip(self.request)
         return consent_record(
             customer=self.get_customer(),
             decision=data["decision"],

@@ -24,6 +24,10 @@ class ConsentConfig(AppConfig):
         message_status_changed.connect(on_message_status_changed, dispatch_uid="consent.delivery")
         sms_received.connect(on_sms_received, dispatch_uid="consent.sms_reply")
 
+        from . import tokens
+
+        tokens.register()  # consent links are built as their message is sent
+
         from .views_card import consent_card_panel
 
         hooks.register_card_panel(consent_card_panel)

@@ -12,22 +12,27 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from itertools import islice
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import CharField, Count, F, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.actors import Actor
 from audit.services import audit_record
 from customers.models import Customer, CustomerStatus
+from notifications.models import OutboundMessage
+from notifications.models import Status as MessageStatus
 from tenancy.context import require_tenant
 from tenancy.memo import batch_reads
 
 from . import selectors
+from .delivery import REFERENCE_PREFIX
 from .models import (
     BatchOutcome,
     BatchSource,
@@ -214,9 +219,28 @@ def _error_code(exc: ValidationError) -> str:
     return code if code in ERRORS else "invalid"
 
 
+def unsettled_messages(batch_id: int) -> int:
+    """The batch's messages that no provider has taken or refused yet (queued, sending)."""
+    references = (
+        ConsentBatchItem.objects.filter(batch_id=batch_id, request__isnull=False)
+        .annotate(ref=Concat(Value(REFERENCE_PREFIX), Cast("request_id", CharField())))
+        .values("ref")
+    )
+    return OutboundMessage.objects.filter(
+        reference__in=Subquery(references), status__in=[MessageStatus.QUEUED, MessageStatus.SENDING]
+    ).count()
+
+
 def _finish(batch_id: int, actor: Actor) -> bool:
-    """Mark the batch done once no item waits; True for the one caller that did."""
+    """Mark the batch done once no customer and no message waits; True for the one caller.
+
+    A batch whose requests are all created but whose messages are still queued or being
+    sent stays "Sending": done means every message was taken by the provider, failed
+    with a reason, or waits for a person's decision (notifications: uncertain).
+    """
     if ConsentBatchItem.objects.filter(batch_id=batch_id, outcome=BatchOutcome.PENDING).exists():
+        return False
+    if unsettled_messages(batch_id):
         return False
     done = ConsentBatch.objects.filter(
         pk=batch_id, status__in=[BatchStatus.PENDING, BatchStatus.RUNNING]
@@ -256,6 +280,7 @@ def consent_batch_chunk(*, batch_id: int, limit: int | None = None) -> bool:
     ConsentBatch.objects.filter(pk=batch_id, status=BatchStatus.PENDING).update(
         status=BatchStatus.RUNNING
     )
+    ConsentBatch.objects.filter(pk=batch_id).update(worked_at=timezone.now())
     claimed = list(
         ConsentBatchItem.objects.select_for_update(skip_locked=True)
         .filter(batch_id=batch_id, outcome=BatchOutcome.PENDING)
@@ -303,6 +328,43 @@ def consent_batch_chunk(*, batch_id: int, limit: int | None = None) -> bool:
     if len(claimed) < limit:
         return not _finish(batch_id, actor) and _waiting(batch_id)
     return True
+
+
+@transaction.atomic
+def consent_batch_try_finish(*, batch_id: int) -> bool:
+    """Done if no customer and no message of the batch waits; True when it is done now."""
+    batch = ConsentBatch.objects.filter(pk=batch_id).first()
+    if batch is None:
+        return False
+    if batch.status == BatchStatus.DONE:
+        return True
+    return _finish(batch_id, Actor(batch.actor_type, batch.actor_id))
+
+
+def consent_batches_resume(*, stalled_after: timedelta) -> dict[str, int]:
+    """The active tenant's batches left running: resume lost chunks, finish settled ones.
+
+    A batch with waiting customers whose last chunk ran longer ago than ``stalled_after``
+    lost its task (the worker was killed, the broker restarted): its next chunk is sent
+    again. Two chunk tasks side by side are harmless (items are claimed SKIP LOCKED). A
+    batch with no waiting customer is marked done once its messages have settled.
+    """
+    from .tasks import consent_batch_work
+
+    now = timezone.now()
+    resumed = finished = 0
+    batches = ConsentBatch.objects.filter(status__in=[BatchStatus.PENDING, BatchStatus.RUNNING])
+    for batch in batches.order_by("pk"):
+        if _waiting(batch.pk):
+            last = batch.worked_at or batch.created_at
+            if last < now - stalled_after:
+                ConsentBatch.objects.filter(pk=batch.pk).update(worked_at=now)
+                consent_batch_work.enqueue(batch.pk)
+                resumed += 1
+        else:
+            with transaction.atomic():
+                finished += _finish(batch.pk, Actor(batch.actor_type, batch.actor_id))
+    return {"resumed": resumed, "finished": finished}
 
 
 def _waiting(batch_id: int) -> bool:

@@ -3,7 +3,8 @@
 Outbound: :func:`request_dispatch` hands a new request to notifications.message_queue;
 the raw token exists only at that moment, so the link is rendered into the message then.
 Inbound: receivers of notifications' documented signals map delivery statuses onto the
-request and SMS replies (JA/YES, NEJ/NEI/NO, STOP) onto decisions.
+request, and SMS replies (JA/YES, NEJ/NEI/NO, STOP) go to consent.replies, which finds the
+request a reply answers by its reply code.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from audit.actors import Actor
 from notifications.services import message_queue
 from tenancy.context import require_tenant
 
-from .models import ConsentRequest, Decision, Method
+from .models import ConsentRequest
+from .replies import REPLIES, reply_context, reply_receive  # noqa: F401  (REPLIES: re-export)
 
 logger = logging.getLogger(__name__)
 
@@ -30,16 +32,6 @@ DELIVERY_STATUS = {
     "delivered": "delivered",
     "failed": "failed",
     "undelivered": "failed",
-}
-REPLIES = {
-    "ja": Decision.GRANTED,
-    "yes": Decision.GRANTED,
-    "j": Decision.GRANTED,
-    "nej": Decision.DECLINED,
-    "nei": Decision.DECLINED,
-    "no": Decision.DECLINED,
-    "stop": Decision.WITHDRAWN,
-    "stopp": Decision.WITHDRAWN,
 }
 
 
@@ -62,6 +54,7 @@ def request_dispatch(request: ConsentRequest, *, link: str = "") -> None:
             "tenant_name": tenant.name,
             "link": link,
             "expires": expires,
+            **reply_context(request),  # SMS: "JA K7QX" / "NEJ K7QX" (consent.replies)
         },
         customer=request.customer,
         reference=f"{REFERENCE_PREFIX}{request.pk}",
@@ -90,18 +83,15 @@ def on_message_status_changed(sender, message, old, new, **kwargs) -> None:
         consent_request_mark_delivery(request=request, status=status, actor=SYSTEM)
 
 
-def on_sms_received(sender, tenant, from_number, body, message, **kwargs) -> None:
-    """An answer to our consent SMS: YES grants, NO declines, STOP withdraws."""
-    from .services import consent_record
-
-    decision = REPLIES.get((body or "").strip().lower().rstrip(".!"))
-    request = _request_of(message) if message is not None else None
-    if decision is None or request is None:
-        return
-    consent_record(
-        customer=request.customer,
-        decision=decision,
-        method=Method.SMS_REPLY,
-        actor=Actor.customer(request.customer_id),
-        request=request if decision != Decision.WITHDRAWN else None,
+def on_sms_received(
+    sender, from_number, body, sender_key="", provider_message_id="", **kwargs
+) -> None:
+    """A customer's SMS (no tenant active): consent.replies finds the one request it
+    answers by its reply code, or keeps it for a person to handle. YES grants, NO declines,
+    STOP withdraws."""
+    reply_receive(
+        sender_key=sender_key,
+        from_number=from_number,
+        body=body,
+        provider_message_id=provider_message_id,
     )

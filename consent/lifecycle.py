@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import calendar
 import logging
-import secrets
 from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -44,7 +43,7 @@ from audit.services import audit_record
 from notifications.services import message_queue
 from tenancy.context import require_tenant
 
-from . import selectors
+from . import selectors, tokens
 from .delivery import REFERENCE_PREFIX
 from .models import (
     OPEN_STATUSES,
@@ -54,6 +53,7 @@ from .models import (
     ConsentStatus,
     RequestStatus,
 )
+from .replies import reply_context
 
 logger = logging.getLogger(__name__)
 
@@ -150,15 +150,16 @@ def reminder_dispatch(request: ConsentRequest, *, link: str) -> None:
             "tenant_name": require_tenant().name,
             "link": link,
             "expires": expires,
+            **reply_context(request),  # SMS: the request's reply code (consent.replies)
         },
         customer=request.customer,
         reference=f"{REFERENCE_PREFIX}{request.pk}",
     )
 
 
-def request_token_add(*, request: ConsentRequest) -> str:
-    """A second (third, …) token for ``request``; only its hash is stored."""
-    token = secrets.token_urlsafe(24)  # 192 bits, like the first one
+def request_token_add(*, request: ConsentRequest, slot: int = tokens.REMINDER) -> str:
+    """The reminder's token for ``request`` (consent.tokens); only its hash is stored."""
+    token = tokens.request_token(request.pk, slot)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT kundreg_consent_token_add(%s, %s)", [request.pk, selectors.token_hash(token)]
@@ -170,13 +171,12 @@ def request_token_add(*, request: ConsentRequest) -> str:
 
 
 def _remind(pk: int, *, now: datetime, cfg: ConsentSettings) -> bool:
-    from .services import consent_link
-
     queryset = _due("remind", now=now, cfg=cfg).select_related("customer")
     request = _locked(queryset, pk)
     if request is None:
         return False
-    reminder_dispatch(request, link=consent_link(request_token_add(request=request)))
+    request_token_add(request=request)
+    reminder_dispatch(request, link=tokens.link_marker(request.pk, tokens.REMINDER))
     ConsentRequest.objects.filter(pk=request.pk).update(reminded_at=now, updated_at=now)
     audit_record(
         action="consent.reminder_sent",

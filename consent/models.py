@@ -15,7 +15,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tenancy.models import LANGUAGE_CHOICES, TenantOwnedModel
+from tenancy.models import LANGUAGE_CHOICES, Tenant, TenantOwnedModel
 
 DEFAULT_VALID_DAYS = 30
 
@@ -194,6 +194,11 @@ class ConsentRequest(TenantOwnedModel):
         related_name="requests",
         verbose_name=_("batch"),
     )
+    # What an SMS reply names ("JA K7QX"), so that it decides this request and no other
+    # (consent.replies). Empty for email requests.
+    sms_reply_code = models.CharField(
+        _("SMS reply code"), max_length=8, blank=True, default="", editable=False
+    )
 
     class Meta:
         verbose_name = _("consent request")
@@ -345,6 +350,9 @@ class ConsentBatch(TenantOwnedModel):
     failed = models.PositiveIntegerField(_("failed"), default=0)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # When a chunk last ran: a batch with waiting customers and no chunk for a while lost
+    # its task (a worker killed, a broker restarted) and is resumed by the sweep.
+    worked_at = models.DateTimeField(_("last worked on"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -412,3 +420,122 @@ class ConsentBatchItem(TenantOwnedModel):
                 fields=["tenant", "batch", "outcome", "id"], name="consent_batch_item_idx"
             ),
         ]
+
+
+# ---------------------------------------------------------------------------
+# SMS replies (consent.replies)
+
+
+class ReplyRoute(models.Model):
+    """Which tenant's consent request an SMS reply can answer: a platform table.
+
+    An inbound SMS names two numbers and a text, and the tenant must be found before any
+    of its rows may be read, so, like ``notifications.ProviderRoute`` and ``Membership``,
+    this table has no row security. It holds no phone number, only a keyed hash of the
+    customer's (``consent.replies.number_key``), the sender ("" is the platform's shared
+    one), the reply code and ids. Rows go 90 days after their request expires. Read and
+    written through ``consent.replies`` alone.
+    """
+
+    sender = models.CharField(max_length=40, blank=True)
+    number_key = models.CharField(max_length=64)
+    code = models.CharField(max_length=8)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    request_id = models.BigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    keep_until = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sender", "number_key", "code"], name="consent_reply_route_uniq"
+            )
+        ]
+        indexes = [models.Index(fields=["keep_until"], name="consent_reply_route_keep_idx")]
+
+    def __str__(self) -> str:
+        return f"reply route {self.code} → tenant {self.tenant_id}"
+
+
+class ReplyReason(models.TextChoices):
+    UNPARSEABLE = "unparseable", _("Neither yes nor no")
+    UNKNOWN_CODE = "unknown_code", _("The code matches no request")
+    AMBIGUOUS = "ambiguous", _("No code, and more than one request could be meant")
+    NO_OPEN_REQUEST = "no_open_request", _("No open request to this number")
+    CLOSED = "closed", _("The request was already answered or has expired")
+    UNKNOWN_SENDER = "unknown_sender", _("Sent to a number we do not send from")
+
+
+class ReplyStatus(models.TextChoices):
+    OPEN = "open", _("To handle")
+    ASSIGNED = "assigned", _("Assigned to a request")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class UnmatchedReply(TenantOwnedModel):
+    """An SMS reply of the tenant's customers that decided nothing, for staff to handle.
+
+    Assigning it to one of the customer's open requests records the decision; dismissing
+    it records none. Either way the number and the text are blanked: the decision (or
+    nothing) and the audit log are what remains.
+    """
+
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    from_number = models.CharField(_("from"), max_length=40, blank=True)
+    number_key = models.CharField(max_length=64, blank=True, editable=False)
+    sender = models.CharField(_("sent to"), max_length=40, blank=True)
+    body = models.TextField(_("text"), blank=True)
+    decision = models.CharField(
+        _("understood as"), max_length=10, choices=Decision.choices, blank=True
+    )
+    code = models.CharField(_("code given"), max_length=8, blank=True)
+    reason = models.CharField(_("why it decided nothing"), max_length=20, choices=ReplyReason)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ReplyStatus.choices, default=ReplyStatus.OPEN
+    )
+    provider_message_id = models.CharField(_("provider id"), max_length=64, blank=True)
+    # The request it was assigned to (an id, like the audit log's: the decision links it).
+    assigned_request_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handled by"),
+    )
+
+    class Meta:
+        verbose_name = _("unmatched SMS reply")
+        verbose_name_plural = _("unmatched SMS replies")
+        ordering = ["-received_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["tenant", "status", "received_at"], name="consent_reply_status_idx"
+            )
+        ]
+
+
+class UnroutedReply(models.Model):
+    """An SMS reply no tenant can be told of (no route, or more than one tenant could be
+    meant): a platform table for the operator (``manage.py consent_unrouted_replies``).
+
+    It keeps no number and no text, only the provider's id of the message (the provider
+    holds the rest), what the text was understood as, and why. Rows go after 90 days.
+    """
+
+    received_at = models.DateTimeField(default=timezone.now)
+    sender = models.CharField(max_length=40, blank=True)
+    provider_message_id = models.CharField(max_length=64, blank=True)
+    decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
+    has_code = models.BooleanField(default=False)
+    reason = models.CharField(max_length=20, choices=ReplyReason)
+    tenants = models.PositiveSmallIntegerField(default=0)  # how many could be meant
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        indexes = [models.Index(fields=["received_at"], name="consent_unrouted_received_idx")]
+
+    def __str__(self) -> str:
+        return f"unrouted reply {self.provider_message_id} ({self.reason})"

@@ -18,6 +18,9 @@ from .models import (
     ConsentSettings,
     ConsentState,
     ConsentTerms,
+    ReplyRoute,
+    UnmatchedReply,
+    UnroutedReply,
 )
 
 
@@ -71,6 +74,7 @@ pii.register(
     dispatch_ready_at=ND,
     reminded_at=ND,
     batch=ND,
+    sms_reply_code=ND,
 )
 pii.register(
     ConsentDecision,
@@ -122,10 +126,56 @@ pii.register(
     failed=ND,
     created_at=ND,
     finished_at=ND,
+    worked_at=ND,
     created_by=ND,
     actor_type=ND,
     actor_id=ND,
 )
 pii.register(
     ConsentBatchItem, id=ND, tenant=ND, batch=ND, customer=ND, outcome=ND, request=ND, error=ND
+)
+# SMS replies (consent.replies). A route holds a keyed hash of the customer's number
+# (pseudonymous, so personal): the row goes with it, and by itself 90 days after the
+# request expires.
+pii.register(
+    ReplyRoute,
+    id=ND,
+    sender=ND,
+    number_key=personal(Scrub.DELETE_ROW, note="keyed hash of the number; purged on expiry"),
+    code=ND,
+    tenant=ND,
+    request_id=ND,
+    created_at=ND,
+    keep_until=ND,
+)
+# A reply no request took: the number and the text are blanked once staff handle it.
+pii.register(
+    UnmatchedReply,
+    id=ND,
+    tenant=ND,
+    received_at=ND,
+    from_number=personal(Scrub.BLANK),
+    number_key=personal(Scrub.BLANK),
+    sender=ND,
+    body=personal(Scrub.BLANK),
+    decision=ND,
+    code=ND,
+    reason=ND,
+    status=ND,
+    provider_message_id=ND,
+    assigned_request_id=ND,
+    handled_at=ND,
+    handled_by=ND,
+)
+# A reply no tenant could be told of keeps no number and no text, only the provider's id.
+pii.register(
+    UnroutedReply,
+    id=ND,
+    received_at=ND,
+    sender=ND,
+    provider_message_id=ND,
+    decision=ND,
+    has_code=ND,
+    reason=ND,
+    tenants=ND,
 )

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -18,7 +16,7 @@ from audit.services import audit_record
 from tenancy.context import require_tenant
 from tenancy.models import LANGUAGE_CHOICES
 
-from . import selectors
+from . import selectors, tokens
 from .delivery import request_dispatch
 from .models import (
     OPEN_STATUSES,
@@ -51,8 +49,10 @@ def _user_of(actor: Actor):
     return get_user_model().objects.filter(pk=actor.id).first()
 
 
-def consent_link(token: str) -> str:
-    return f"{settings.SITE_URL}/c/{token}"
+def _next_id(model) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [model._meta.db_table])
+        return cursor.fetchone()[0]
 
 
 # ---------------------------------------------------------------------------
@@ -270,7 +270,8 @@ def consent_request_create(
 ) -> tuple[ConsentRequest, str]:
     """Create a queued consent request; returns it and the raw token (stored only hashed).
 
-    The link is ``consent_link(token)``. Raises NoAddressError when the customer has
+    The link is ``tokens.consent_link(token)``; the queued message holds a marker that
+    becomes the link only as it is sent. Raises NoAddressError when the customer has
     no address for the channel, ValidationError when no terms exist for the language.
     """
     tenant = require_tenant()
@@ -286,9 +287,12 @@ def consent_request_create(
     terms = selectors.terms_current(language=language)
     if terms is None:
         raise ValidationError({"language": _("No consent text is published in this language yet.")})
-    token = secrets.token_urlsafe(24)  # 192 bits
+    # The id first: the token is derived from it (consent.tokens), and only its hash is stored.
+    request_id = _next_id(ConsentRequest)
+    token = tokens.request_token(request_id, tokens.FIRST)
     now = timezone.now()
     request = ConsentRequest.objects.create(
+        pk=request_id,
         tenant=tenant,
         customer=customer,
         channel=channel,
@@ -317,7 +321,7 @@ def consent_request_create(
             "terms_version": terms.version,
         },
     )
-    request_dispatch(request, link=consent_link(token))
+    request_dispatch(request, link=tokens.link_marker(request.pk, tokens.FIRST))
     return request, token
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.db import transaction
 
 from tenancy.context import require_tenant
 from tenancy.tasks import tenant_task
@@ -23,8 +22,7 @@ def consent_batch_work(self, batch_id: int) -> str:
     from .batches import consent_batch_chunk, consent_batch_stop
 
     try:
-        with transaction.atomic():  # a savepoint: an error leaves the task's transaction usable
-            more = consent_batch_chunk(batch_id=batch_id)
+        more = consent_batch_chunk(batch_id=batch_id)  # one transaction per chunk
     except Exception as exc:
         tries = self.request.retries or 0
         if tries < MAX_ERROR_RETRIES:
@@ -43,7 +41,49 @@ def consent_batch_work(self, batch_id: int) -> str:
     if more:
         consent_batch_work.enqueue(batch_id)
         return "more"
-    return "done"
+    consent_batch_finish.enqueue(batch_id)
+    return "asked"
+
+
+# Checks a batch whose customers are all asked until its messages have settled; after
+# that many checks the minute sweep (batches_sweep) takes over.
+FINISH_CHECKS = 60
+
+
+@tenant_task(bind=True, name="consent.batch_finish", max_retries=None)
+def consent_batch_finish(self, batch_id: int, checks: int = 0) -> str:
+    """Mark the batch done as soon as every message of it is settled (see batches._finish)."""
+    from .batches import consent_batch_try_finish
+
+    if consent_batch_try_finish(batch_id=batch_id):
+        return "done"
+    if checks + 1 < FINISH_CHECKS:
+        consent_batch_finish.apply_async(
+            args=[batch_id],
+            kwargs={"checks": checks + 1, "tenant_id": require_tenant().pk},
+            countdown=5,
+        )
+    return "waiting"
+
+
+@shared_task(name="consent.batches_sweep")
+def batches_sweep() -> dict[str, int]:
+    """Beat: resume batches whose chunk task was lost; mark settled ones done."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from tenancy.context import each_tenant
+    from tenancy.models import Tenant
+
+    from .batches import consent_batches_resume
+
+    stalled_after = timedelta(seconds=settings.CONSENT_BATCH_STALL_SECONDS)
+    totals = {"resumed": 0, "finished": 0}
+    for _tenant in each_tenant(Tenant.objects.filter(is_active=True)):
+        for key, value in consent_batches_resume(stalled_after=stalled_after).items():
+            totals[key] += value
+    return totals
 
 
 # --- the lifecycle: expiry, one reminder, consent validity (consent/lifecycle.py) ---
@@ -60,7 +100,7 @@ def lifecycle_tick() -> int:
     started = 0
     for tenant in each_tenant(Tenant.objects.filter(is_active=True)):
         if lifecycle_due():
-            lifecycle_run.enqueue(tenant=tenant)  # sent when this tenant's transaction commits
+            lifecycle_run.enqueue(tenant=tenant)
             started += 1
     return started
 

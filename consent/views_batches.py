@@ -178,6 +178,10 @@ def batch_detail(request, pk: int):
         "poll_seconds": POLL_SECONDS,
         "refresh_seconds": REFRESH_SECONDS,
         "percent": round(100 * batch.done_count / batch.total) if batch.total else 100,
+        # Every customer asked, messages still on their way: the batch is not done yet.
+        "unsettled": batches.unsettled_messages(batch.pk)
+        if running and batch.done_count >= batch.total
+        else 0,
     }
     partial = request.htmx and not request.htmx.history_restore_request
     template = "consent/batch_progress.html" if partial else "consent/batch_detail.html"

@@ -28,7 +28,7 @@ from customers import selectors as customer_selectors
 from customers.models import Customer, CustomerStatus
 from customers.views.card import card_render
 from notifications.services import SmsNotEnabled
-from tenancy.decorators import tenant_perm_required
+from tenancy.decorators import outside_transaction, tenant_perm_required
 from tenancy.forms import apply_service_errors
 from tenancy.roles import Perm
 
@@ -180,6 +180,7 @@ def consent_record_manual(request, pk):
     return _card_with_errors(request, customer, manual_form=form)
 
 
+@outside_transaction  # asks the SMS provider over the network
 @ACT
 @require_POST
 def consent_refresh_customer(request, pk):

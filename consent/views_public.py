@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from audit.actors import Actor
+from tenancy.client_ip import client_ip
 from tenancy.context import tenant_context
 
 from . import selectors, services
@@ -29,14 +30,10 @@ ACTIONS = {
 }
 
 
-def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def _rate_limited(request) -> bool:
-    """At most CONSENT_PAGE_RATE requests per IP and minute (cache-based)."""
+    """At most CONSENT_PAGE_RATE requests per client address and minute (cache-based)."""
     limit = getattr(settings, "CONSENT_PAGE_RATE", 30)
-    key = f"consent-page:{_client_ip(request) or 'unknown'}"
+    key = f"consent-page:{client_ip(request) or 'unknown'}"
     cache.add(key, 0, timeout=60)
     try:
         count = cache.incr(key)
@@ -102,7 +99,7 @@ def consent_page(request, token: str):
                         method=Method.LINK,
                         actor=Actor.customer(customer.pk),
                         request=consent_request,
-                        ip=_client_ip(request),
+                        ip=client_ip(request),
                         user_agent=request.META.get("HTTP_USER_AGENT", ""),
                     )
                     return _private(redirect(f"{request.path}?done={action}"))

@@ -7,4 +7,4 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (connects anymail's tracking signal)
+        from . import checks, receivers  # noqa: F401  (deploy checks; anymail's tracking signal)

@@ -17,6 +17,9 @@ class Channel(models.TextChoices):
 class Status(models.TextChoices):
     QUEUED = "queued", _("Queued")
     SENDING = "sending", _("Sending")
+    # A send was interrupted after the provider may have taken the message, and the
+    # provider cannot be asked: a person decides whether to send it again.
+    UNCERTAIN = "uncertain", _("Uncertain: check before sending again")
     SENT = "sent", _("Sent")
     DELIVERED = "delivered", _("Delivered")
     FAILED = "failed", _("Failed")
@@ -28,12 +31,16 @@ class Status(models.TextChoices):
 STATUS_RANK = {
     Status.QUEUED: 0,
     Status.SENDING: 1,
-    Status.SENT: 2,
-    Status.DELIVERED: 3,
-    Status.FAILED: 3,
-    Status.UNDELIVERED: 3,
+    Status.UNCERTAIN: 2,
+    Status.SENT: 3,
+    Status.DELIVERED: 4,
+    Status.FAILED: 4,
+    Status.UNDELIVERED: 4,
 }
 FINAL_STATUSES = (Status.DELIVERED, Status.FAILED, Status.UNDELIVERED)
+# No task will move these on its own: the provider took the message, it failed for good,
+# or a person must decide. A batch is done when every message of it is settled.
+SETTLED_STATUSES = (Status.SENT, *FINAL_STATUSES, Status.UNCERTAIN)
 
 
 def can_move(old: str, new: str) -> bool:
@@ -66,6 +73,12 @@ class OutboundMessage(TenantOwnedModel):
     reference = models.CharField(_("reference"), max_length=100, blank=True, db_index=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    # When the latest attempt was claimed (status "sending"); a claim much older than
+    # any send can take means the worker died mid-send (services.message_reconcile).
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    # A transient failure's retry is due then; the sweep re-enqueues a queued message
+    # only after it, so it never races a waiting retry.
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
@@ -74,7 +87,15 @@ class OutboundMessage(TenantOwnedModel):
         verbose_name = _("outbound message")
         verbose_name_plural = _("outbound messages")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "sent_at"], name="outbound_status_sent_idx")]
+        indexes = [
+            models.Index(fields=["status", "sent_at"], name="outbound_status_sent_idx"),
+            # The sweep's reads: messages left queued or sending.
+            models.Index(
+                fields=["tenant", "status", "queued_at"],
+                name="outbound_unsettled_idx",
+                condition=models.Q(status__in=["queued", "sending"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel} #{self.pk} ({self.status})"

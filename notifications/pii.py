@@ -31,6 +31,8 @@ pii.register(
     reference=ND,
     created_at=ND,
     queued_at=ND,
+    claimed_at=ND,
+    next_attempt_at=ND,
     sent_at=ND,
     delivered_at=ND,
     failed_at=ND,

@@ -1,12 +1,12 @@
-"""Reads. ``route_tenant`` and ``inbound_sms_owner`` are the only cross-tenant lookups here."""
+"""Reads. ``route_tenant`` is the only cross-tenant lookup here (SMS replies: consent.replies)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
-from tenancy.context import each_tenant
 from tenancy.memo import memoized
 from tenancy.models import Tenant
 
@@ -42,33 +42,33 @@ def route_tenant(*, provider: str, provider_id: str) -> Tenant | None:
     return route.tenant if route and route.tenant.is_active else None
 
 
-def inbound_sms_owner(*, from_number: str, to_number: str) -> tuple[Tenant, int | None] | None:
-    """CROSS-TENANT: the tenant an inbound SMS answers, via each_tenant.
+def sms_sender_key(sender: str | None = None) -> str:
+    """Who an outbound SMS of the active tenant goes out from, as reply routing knows it.
 
-    The tenant whose latest SMS to ``from_number`` is the most recent wins; a
-    tenant whose own sender number is ``to_number`` is preferred. Returns the
-    tenant and that message's id. Visits every active tenant: fine at our scale;
-    a routing row per destination would avoid it.
+    The tenant's own number (``NotificationSettings.sms_sender``), or ``""`` for the
+    platform's shared sender (the messaging service, or ``TWILIO_FROM_NUMBER``), which
+    many tenants share: a reply to it names no tenant by itself.
     """
-    best = None  # (sender matches, sent at, tenant, message id)
-    for tenant in each_tenant(Tenant.objects.filter(is_active=True)):
-        message = (
-            OutboundMessage.objects.filter(channel=Channel.SMS, destination=from_number)
-            .exclude(sent_at=None)
-            .order_by("-sent_at")
-            .first()
-        )
-        if message is None:
-            continue
-        candidate = (
-            notification_settings().sms_sender == to_number,
-            message.sent_at,
-            tenant,
-            message.pk,
-        )
-        if best is None or candidate[:2] > best[:2]:
-            best = candidate
-    return (best[2], best[3]) if best else None
+    if sender is None:
+        sender = notification_settings().sms_sender
+    sender = "".join((sender or "").split())
+    if not sender or sender == "".join(settings.TWILIO_FROM_NUMBER.split()):
+        return ""
+    return sender
+
+
+def inbound_sender_key(*, to_number: str, messaging_service_sid: str = "") -> str:
+    """Which of our senders an inbound SMS was written to, in ``sms_sender_key``'s terms.
+
+    ``""`` when it reached the platform's shared sender (Twilio names the messaging
+    service of the number written to); otherwise the number itself. A tenant's own
+    number must therefore not also be in the platform's messaging service: a reply to
+    it would read as one to the shared sender (and then need its code).
+    """
+    service = settings.TWILIO_MESSAGING_SERVICE_SID
+    if service and messaging_service_sid == service:
+        return ""
+    return sms_sender_key(to_number)
 
 
 def pending_sms(*, older_than_minutes: int, max_age_days: int = 3):
@@ -81,3 +81,12 @@ def pending_sms(*, older_than_minutes: int, max_age_days: int = 3):
         sent_at__lt=now - timedelta(minutes=older_than_minutes),
         sent_at__gt=now - timedelta(days=max_age_days),
     ).exclude(provider_id="")
+
+
+def messages_uncertain():
+    """The active tenant's messages whose send was cut off and which a person must decide."""
+    return (
+        OutboundMessage.objects.filter(status=Status.UNCERTAIN)
+        .select_related("customer")
+        .order_by("claimed_at", "pk")
+    )

@@ -1,29 +1,24 @@
-"""Use cases: queue a message, send it (from the task), record a provider's status event."""
+"""Use cases: queue a message, record a provider's status event, a person's decision.
+
+Sending itself (claim, provider call, result) lives in ``sending.py``.
+"""
 
 from __future__ import annotations
 
 import logging
-import smtplib
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives, get_connection
-from django.core.mail.message import make_msgid
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from tenancy.context import require_tenant
 
-from .backends import SendError, get_sms_backend
 from .models import (
     Channel,
     MessageEvent,
     OutboundMessage,
-    ProviderRoute,
     Status,
 )
 from .selectors import notification_settings
@@ -61,14 +56,6 @@ class SmsNotEnabled(ValidationError):
             _("SMS is not enabled for this company. An administrator can subscribe to SMS."),
             code="sms_not_enabled",
         )
-
-
-class TransientSendError(Exception):
-    """The provider could not take the message now; the task retries it."""
-
-    def __init__(self, message: str, *, attempts: int):
-        super().__init__(message)
-        self.attempts = attempts
 
 
 def _safe_payload(payload: dict) -> dict:
@@ -121,58 +108,7 @@ def message_queue(
     return message
 
 
-def _email_provider() -> str:
-    backend = settings.EMAIL_BACKEND
-    if backend.startswith("anymail.backends."):
-        return "anymail:" + backend.split(".")[2]
-    for name in ("smtp", "filebased", "locmem", "console"):
-        if f".{name}." in backend:
-            return {"filebased": "file"}.get(name, name)
-    return backend.rsplit(".", 2)[-2]
-
-
-def _send_email(message: OutboundMessage) -> tuple[str, str]:
-    provider = _email_provider()
-    email = EmailMultiAlternatives(
-        subject=message.subject,
-        body=message.body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[message.destination],
-        connection=get_connection(fail_silently=False),
-    )
-    msgid = make_msgid(domain=settings.NOTIFICATIONS_MESSAGE_ID_DOMAIN)
-    email.extra_headers["Message-ID"] = msgid
-    try:
-        email.send()
-    except smtplib.SMTPRecipientsRefused as exc:
-        codes = {code for code, _msg in exc.recipients.values()}
-        permanent = all(500 <= c < 600 for c in codes)
-        raise SendError(str(exc), permanent=permanent, code=",".join(map(str, codes))) from exc
-    except (smtplib.SMTPException, OSError) as exc:
-        raise SendError(str(exc), permanent=False, code=getattr(exc, "smtp_code", "")) from exc
-    except Exception as exc:  # anymail's errors, without importing anymail when unused
-        if type(exc).__module__.startswith("anymail"):
-            permanent = type(exc).__name__ == "AnymailRecipientsRefused"
-            raise SendError(str(exc), permanent=permanent, code=type(exc).__name__) from exc
-        raise
-    status = getattr(email, "anymail_status", None)
-    provider_id = (status.message_id if status is not None else None) or msgid.strip("<>")
-    return provider, str(provider_id)
-
-
-def _send_sms(message: OutboundMessage) -> tuple[str, str]:
-    backend = get_sms_backend()
-    callback = settings.SITE_URL + reverse("notifications:twilio-status")
-    provider_id = backend.send(
-        to=message.destination,
-        body=message.body,
-        sender=notification_settings().sms_sender,
-        status_callback=callback,
-    )
-    return backend.provider, provider_id
-
-
-def _move(message: OutboundMessage, new: str, **fields) -> bool:
+def move_status(message: OutboundMessage, new: str, **fields) -> bool:
     """Move ``message`` (locked by the caller) forward; False when that would go back."""
     old = message.status
     if not message.can_move_to(new):
@@ -192,47 +128,6 @@ def _move(message: OutboundMessage, new: str, **fields) -> bool:
     message.save(update_fields=["status", *fields])
     message_status_changed.send(sender=OutboundMessage, message=message, old=old, new=new)
     return True
-
-
-def message_send(*, message_id: int) -> OutboundMessage:
-    """Send a queued message once. Called by the task; safe to run twice.
-
-    The message is claimed with ``UPDATE ... WHERE status='queued'``: a second run
-    (a redelivered or duplicated task, another worker) finds nothing to claim and
-    sends nothing. A permanent provider error fails the message with its code; a
-    transient one puts it back to ``queued`` and raises ``TransientSendError`` (or
-    fails it after ``NOTIFICATIONS_MAX_ATTEMPTS``).
-
-    Not atomic as a whole on purpose: the state written on a transient error must
-    survive the exception. Callers (the task) run it inside the tenant's transaction.
-    """
-    claimed = OutboundMessage.objects.filter(pk=message_id, status=Status.QUEUED).update(
-        status=Status.SENDING, attempts=F("attempts") + 1
-    )
-    message = OutboundMessage.objects.get(pk=message_id)
-    if not claimed:
-        return message
-    try:
-        if message.channel == Channel.SMS:
-            provider, provider_id = _send_sms(message)
-        else:
-            provider, provider_id = _send_email(message)
-    except SendError as exc:
-        error = str(exc)[:2000]
-        if exc.permanent or message.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
-            message.status = Status.SENDING
-            _move(message, Status.FAILED, last_error=error, error_code=exc.code)
-            return message
-        OutboundMessage.objects.filter(pk=message.pk).update(
-            status=Status.QUEUED, last_error=error, error_code=exc.code
-        )
-        raise TransientSendError(error, attempts=message.attempts) from exc
-    message.status = Status.SENDING
-    ProviderRoute.objects.create(
-        provider=provider, provider_id=provider_id, tenant=require_tenant(), message_id=message.pk
-    )
-    _move(message, Status.SENT, provider=provider, provider_id=provider_id, last_error="")
-    return message
 
 
 def message_status_update(
@@ -273,7 +168,7 @@ def message_status_update(
         fields = {}
         if status in (Status.FAILED, Status.UNDELIVERED) and error_code:
             fields["error_code"] = str(error_code)[:40]
-        _move(message, status, **fields)
+        move_status(message, status, **fields)
     return message
 
 
@@ -314,3 +209,41 @@ def notification_settings_update(
         current.full_clean()
         current.save()
     return current
+
+
+UNCERTAIN_DECISIONS = ("resend", "sent", "failed")
+
+
+def message_decide(*, message_id: int, decision: str, actor) -> OutboundMessage:
+    """A person settles an ``uncertain`` message: send it again, or record it sent / failed.
+
+    ``actor`` is an audit Actor. Only an uncertain message can be decided; anything else
+    is a ValidationError (a second click, a message settled meanwhile).
+    """
+    from audit.services import audit_record
+
+    from .tasks import send_message
+
+    if decision not in UNCERTAIN_DECISIONS:
+        raise ValidationError({"decision": _("Choose send again, sent or failed.")})
+    with transaction.atomic():
+        message = OutboundMessage.objects.select_for_update().filter(pk=message_id).first()
+        if message is None or message.status != Status.UNCERTAIN:
+            raise ValidationError(_("This message no longer waits for a decision."))
+        if decision == "resend":
+            OutboundMessage.objects.filter(pk=message.pk).update(
+                status=Status.QUEUED, queued_at=timezone.now(), next_attempt_at=None
+            )
+            send_message.enqueue(message.pk)
+        else:
+            new = Status.SENT if decision == "sent" else Status.FAILED
+            move_status(message, new, last_error=message.last_error if new == Status.FAILED else "")
+        audit_record(
+            action=f"notifications.message_{decision}",
+            actor=actor,
+            object_type="notifications.message",
+            object_id=message.pk,
+            data={"channel": message.channel, "decision": decision},
+        )
+    message.refresh_from_db()
+    return message

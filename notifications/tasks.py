@@ -1,4 +1,4 @@
-"""Thin Celery wrappers: send one message, poll Twilio for late delivery reports."""
+"""Thin Celery wrappers: send one message, sweep up stranded ones, poll for late reports."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from tenancy.tasks import tenant_task
 from .backends import get_sms_backend
 from .pacing import pacing_acquire
 from .selectors import notification_settings, pending_sms
-from .services import TransientSendError, message_poll, message_send
+from .sending import TransientSendError, message_retry_due, message_send
+from .services import message_poll
+from .sweep import message_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +53,21 @@ def send_message(self, message_id: int) -> str:
     try:
         message = message_send(message_id=message_id)
     except TransientSendError as exc:
-        # Not raised out of the task: that would roll back the tenant's transaction and
-        # lose the attempt count. The retry is published now; its claim waits on our row lock.
-        _retry(self, message_id, tenant.pk, countdown=retry_countdown(exc.attempts))
+        countdown = retry_countdown(exc.attempts)
+        message_retry_due(message_id=message_id, countdown=countdown)
+        _retry(self, message_id, tenant.pk, countdown=countdown)
         return "retry"
     return message.status
+
+
+@shared_task(name="notifications.sweep")
+def sweep() -> dict[str, int]:
+    """Beat: re-send messages whose task is gone, settle sends a dead worker left behind."""
+    totals: dict[str, int] = {}
+    for _tenant in each_tenant(Tenant.objects.filter(is_active=True)):
+        for key, value in message_sweep().items():
+            totals[key] = totals.get(key, 0) + value
+    return totals
 
 
 @shared_task(name="notifications.poll_pending_sms")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 
 from django.conf import settings
@@ -14,8 +13,9 @@ from twilio.request_validator import RequestValidator
 from tenancy.context import tenant_context
 
 from .backends.twilio import STATUS_MAP
+from .esp import tracking_view
 from .models import OutboundMessage
-from .selectors import inbound_sms_owner, route_tenant
+from .selectors import inbound_sender_key, route_tenant
 from .services import message_status_update
 from .signals import sms_received
 
@@ -61,53 +61,46 @@ def twilio_status(request):
     return HttpResponse(status=204)
 
 
+def _posted(request, name: str, limit: int) -> str:
+    # PostgreSQL text cannot hold NUL, and no field of ours is longer than ``limit``.
+    return request.POST.get(name, "").replace("\x00", "")[:limit]
+
+
 @csrf_exempt
 @require_POST
 def twilio_inbound(request):
+    """A customer's SMS to one of our numbers, handed on (``sms_received``) with no tenant.
+
+    Which tenant, and which of its requests, it answers is for the receiver to find from
+    the sender written to, the customer's number and the reply code in the text (consent:
+    consent.replies); never "whoever wrote to this number last": a shared sender serves
+    many tenants.
+    """
     if not _twilio_signed(request):
         return HttpResponseForbidden()
-    from_number = request.POST.get("From", "")
-    owner = inbound_sms_owner(from_number=from_number, to_number=request.POST.get("To", ""))
-    if owner is None:
-        logger.info("Inbound SMS %s matches no tenant", request.POST.get("MessageSid", ""))
-    else:
-        tenant, message_id = owner
-        with tenant_context(tenant):
-            message = OutboundMessage.objects.filter(pk=message_id).first()
-            sms_received.send(
-                sender=OutboundMessage,
-                tenant=tenant,
-                from_number=from_number,
-                body=request.POST.get("Body", ""),
-                message=message,
-            )
+    to_number = _posted(request, "To", 40)
+    sms_received.send(
+        sender=OutboundMessage,
+        from_number=_posted(request, "From", 40),
+        to_number=to_number,
+        sender_key=inbound_sender_key(
+            to_number=to_number,
+            messaging_service_sid=_posted(request, "MessagingServiceSid", 64),
+        ),
+        body=_posted(request, "Body", 1600),
+        provider_message_id=_posted(request, "MessageSid", 64),
+    )
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
-
-
-def _anymail_view_class(esp: str):
-    if esp not in settings.NOTIFICATIONS_ANYMAIL_ESPS:
-        raise Http404
-    from anymail.webhooks.base import AnymailBaseWebhookView
-
-    module = importlib.import_module(f"anymail.webhooks.{esp}")
-    for value in vars(module).values():
-        if (
-            isinstance(value, type)
-            and issubclass(value, AnymailBaseWebhookView)
-            and value.__name__.endswith("TrackingWebhookView")
-            and value.__module__ == module.__name__
-        ):
-            return value
-    raise Http404
-
-
-_anymail_views: dict[str, object] = {}
 
 
 @csrf_exempt
 def anymail_tracking(request, esp: str):
-    """Anymail's own view for the ESP (it checks the webhook secret and sends ``tracking``)."""
-    view = _anymail_views.get(esp)
+    """The configured ESP's tracking webhook (notifications/esp.py); any other is a 404.
+
+    So is the configured one until its webhook secret (and signing key) is set: it fails
+    closed. Anymail's view then checks them and sends its ``tracking`` signal.
+    """
+    view = tracking_view(esp)
     if view is None:
-        view = _anymail_views[esp] = _anymail_view_class(esp).as_view()
+        raise Http404
     return view(request)

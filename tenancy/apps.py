@@ -8,3 +8,6 @@ class TenancyConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks, schema  # noqa: F401  (system checks, OpenAPI extensions)
+        from .context import install
+
+        install()

@@ -22,3 +22,14 @@ def tenant_perm_required(perm: str):
         return wrapper
 
     return decorator
+
+
+def outside_transaction(view):
+    """Run ``view`` without the request's transaction (TenantMiddleware.process_view).
+
+    For views that wait on another server (a provider's API, a business registry): a
+    network call must not hold row locks or a snapshot open. The view's writes go
+    through services that open their own transactions.
+    """
+    view.outside_transaction = True
+    return view

@@ -1,8 +1,12 @@
-"""The task base every tenant-owned job uses, and the floor's own periodic tasks.
+"""The task base every job uses, and the floor's own periodic tasks.
 
-Tasks take a tenant id (never objects), enter that tenant's context themselves
-(ORM scope and the database's ``app.tenant_id``), and are sent only after the
-surrounding transaction commits, so a worker never sees a row that is not there yet.
+Every task of the app (``AfterCommitTask``, the Celery app's ``task_cls``) is sent only
+after the surrounding transaction commits: ``delay()`` or ``apply_async()`` inside a
+transaction waits for the commit (and is dropped with a rollback), so a worker never
+looks for a row that is not there yet. Tenant tasks take a tenant id (never objects)
+and enter that tenant's *scope* (ORM scope and the database's ``app.tenant_id``), not a
+transaction: a task commits its own short transactions, so a claim is durable before a
+provider is called and no network call waits with locks held (docs/adr/0005).
 """
 
 from __future__ import annotations
@@ -10,19 +14,34 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import Task, shared_task
+from celery.utils import uuid
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from .context import current_tenant, each_tenant, tenant_context
+from .context import current_tenant, each_tenant, tenant_scope
 from .models import IdempotencyRecord, Tenant
 
 HEARTBEAT_KEY = "worker:heartbeat"
 
 
-class TenantTask(Task):
-    """A task run inside one tenant's context; call with ``tenant_id=`` as a keyword."""
+class AfterCommitTask(Task):
+    """Sends after the current transaction commits (at once when there is none)."""
+
+    abstract = True
+
+    def apply_async(self, args=None, kwargs=None, task_id=None, **options):
+        if not transaction.get_connection().in_atomic_block:
+            return super().apply_async(args, kwargs, task_id=task_id, **options)
+        task_id = task_id or uuid()
+        send = super().apply_async
+        transaction.on_commit(lambda: send(args, kwargs, task_id=task_id, **options))
+        return self.AsyncResult(task_id)
+
+
+class TenantTask(AfterCommitTask):
+    """A task run inside one tenant's scope; call with ``tenant_id=`` as a keyword."""
 
     abstract = True
     typing = False  # the tenant_id keyword is ours, not the task function's
@@ -31,21 +50,18 @@ class TenantTask(Task):
 
     def __call__(self, *args, tenant_id: int, **kwargs):
         tenant = Tenant.objects.get(pk=tenant_id, is_active=True)
-        with tenant_context(tenant):
+        with tenant_scope(tenant):
             # self.run, not super().__call__: the latter would push a request without
             # tenant_id, and self.retry() re-sends the request's kwargs (the worker has
             # already pushed the full request, tenant_id included).
             return self.run(*args, **kwargs)
 
     def enqueue(self, *args, tenant: Tenant | None = None, **kwargs) -> None:
-        """Send after the current transaction commits (at once when there is none)."""
+        """Send for ``tenant`` (default: the active one) after the transaction commits."""
         tenant = tenant or current_tenant()
         if tenant is None:
             raise RuntimeError(f"{self.name} needs a tenant to run under.")
-        tenant_id = tenant.pk
-        transaction.on_commit(
-            lambda: self.apply_async(args=args, kwargs={**kwargs, "tenant_id": tenant_id})
-        )
+        self.apply_async(args=args, kwargs={**kwargs, "tenant_id": tenant.pk})
 
 
 def tenant_task(*args, **options):

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import ipaddress
+import re
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config import database_config
@@ -62,6 +67,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "config.api_guard.ApiGuardMiddleware",  # /api/: NUL, oversized bodies -> 4xx problem+json
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -69,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    # The company in the URL (/t/<slug>/...): needs the user; TenantMiddleware enters it.
+    "tenancy.url_prefix.TenantUrlMiddleware",
     # Last: the whole view and its template rendering run inside the tenant's transaction.
     "tenancy.middleware.TenantMiddleware",
 ]
@@ -146,6 +154,22 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "tenancy.client_ip.client_ip"
+
+# --- The client's address behind a reverse proxy (tenancy/client_ip.py) -------------------
+# Used by consent proofs, the consent page's rate limit, API throttles and lockouts.
+# TRUSTED_PROXY_COUNT: reverse proxies in front of the app, each appending the address it saw
+# to X-Forwarded-For (0: none, the header is ignored). TRUSTED_PROXY_NETWORKS: the header is
+# read only from a peer in these networks (comma-separated CIDRs; alone, they mean one proxy).
+TRUSTED_PROXY_NETWORKS = env.list("TRUSTED_PROXY_NETWORKS", default=[])
+for _network in TRUSTED_PROXY_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"TRUSTED_PROXY_NETWORKS: {_network!r} is no network") from exc
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1 if TRUSTED_PROXY_NETWORKS else 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
 
 # --- Internationalisation ------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -199,15 +223,19 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tenancy.api_auth.HasTenant"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.api_guard.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "config.api.CursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api_schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.api_errors.problem_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["config.api.TenantRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"tenant": env.str("API_THROTTLE_RATE", default="600/min")},
     "UNAUTHENTICATED_USER": None,
 }
+# Failed API-key attempts (unknown, revoked, wrong) per client address (tenancy/api_auth.py).
+API_KEY_FAILURE_RATE = env.str("API_KEY_FAILURE_RATE", default="20/min")
+if not re.fullmatch(r"[1-9][0-9]*/[smhd][a-z]*", API_KEY_FAILURE_RATE):
+    raise ImproperlyConfigured("API_KEY_FAILURE_RATE must look like 20/min.")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kundreg API",
     "DESCRIPTION": "Customer registry and GDPR lifecycle. See API.md for the contract.",
@@ -218,8 +246,26 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation's 4xx answers, as problem+json (config/api_schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api_schema.problem_responses",
+    ],
 }
 IDEMPOTENCY_KEY_TTL_HOURS = 24
+
+# --- Audit log (audit/; docs/adr/0006-audit-chain-anchoring.md) -------------------------
+# The key of the chain's keyed hash and of its head checkpoints; the database never sees it.
+# Dev and tests derive one from SECRET_KEY (with its own salt); prod.py demands a real one.
+AUDIT_CHAIN_KEY = (
+    secret("AUDIT_CHAIN_KEY", "")
+    or hmac.new(SECRET_KEY.encode(), b"kundreg.audit.chain-key", hashlib.sha256).hexdigest()
+)
+# Where each tenant's chain head is appended (beat, every 15 minutes; `audit_checkpoint`).
+# In production: storage the database's admins cannot rewrite (append-only, another host).
+AUDIT_CHECKPOINT_DIR = Path(
+    env.str("AUDIT_CHECKPOINT_DIR", default=str(VAR_DIR / "audit-checkpoints"))
+)
 
 # --- Customer files and business registries ------------------------------------------
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
@@ -255,18 +301,23 @@ TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
 # Customers asked per task run of a consent batch (consent/README.md, Batches).
 CONSENT_BATCH_CHUNK_SIZE = env.int("CONSENT_BATCH_CHUNK_SIZE", default=200)
-# django-anymail: ESP settings from ANYMAIL_* variables (e.g. ANYMAIL_POSTMARK_SERVER_TOKEN);
-# tracking webhooks need ANYMAIL_WEBHOOK_SECRET ("user:password" for HTTP basic auth).
+# A batch with waiting customers and no chunk run for this long lost its task: resumed.
+CONSENT_BATCH_STALL_SECONDS = env.int("CONSENT_BATCH_STALL_SECONDS", default=300)
+# django-anymail: ESP settings from ANYMAIL_* variables (e.g. ANYMAIL_POSTMARK_SERVER_TOKEN),
+# each also from ANYMAIL_*_FILE; tracking webhooks need ANYMAIL_WEBHOOK_SECRET ("user:password"
+# for HTTP basic auth) and, for some ESPs, a signing key (notifications/esp.py).
 ANYMAIL = {
-    key.removeprefix("ANYMAIL_"): value
-    for key, value in env.ENVIRON.items()
-    if key.startswith("ANYMAIL_") and not key.endswith("_FILE")
+    name: secret(f"ANYMAIL_{name}")
+    for name in {
+        key.removeprefix("ANYMAIL_").removesuffix("_FILE")
+        for key in env.ENVIRON
+        if key.startswith("ANYMAIL_")
+    }
 }
-ANYMAIL["WEBHOOK_SECRET"] = secret("ANYMAIL_WEBHOOK_SECRET", "") or None
-NOTIFICATIONS_ANYMAIL_ESPS = env.list(
-    "NOTIFICATIONS_ANYMAIL_ESPS",
-    default=["amazon_ses", "brevo", "mailgun", "mailjet", "postmark", "resend", "sendgrid"],
-)
+ANYMAIL["WEBHOOK_SECRET"] = ANYMAIL.get("WEBHOOK_SECRET") or None
+# The one ESP we send through (prod.py uses its EmailBackend), e.g. "mailgun". Only its
+# tracking route exists, and only with its secrets set (notifications/esp.py, checks.py).
+NOTIFICATIONS_ANYMAIL_ESP = ANYMAIL.pop("ESP", "").strip().lower()
 NOTIFICATIONS_MESSAGE_ID_DOMAIN = env.str(
     "NOTIFICATIONS_MESSAGE_ID_DOMAIN", default=SITE_URL.split("://", 1)[-1].split(":")[0]
 )
@@ -275,3 +326,8 @@ NOTIFICATIONS_RETRY_BACKOFF_BASE = env.float("NOTIFICATIONS_RETRY_BACKOFF_BASE",
 # Must stay below CELERY_VISIBILITY_TIMEOUT, or a waiting retry is redelivered (tested).
 NOTIFICATIONS_RETRY_BACKOFF_MAX = min(900.0, CELERY_VISIBILITY_TIMEOUT / 4)
 NOTIFICATIONS_POLL_AFTER_MINUTES = env.int("NOTIFICATIONS_POLL_AFTER_MINUTES", default=15)
+# The sweep (notifications/sweep.py): a message queued this long past its due time lost
+# its task and is sent a new one; a claim this old belongs to a worker that died mid-send
+# (far longer than any provider call may take: TWILIO_TIMEOUT_SECONDS, the SMTP timeout).
+NOTIFICATIONS_SWEEP_AFTER_SECONDS = env.int("NOTIFICATIONS_SWEEP_AFTER_SECONDS", default=600)
+NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS = env.int("NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS", default=300)

@@ -13,6 +13,18 @@ SECRET_KEY = secret("SECRET_KEY")
 if not SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) must be set to 50+ characters.")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+# The audit chain's own key (docs/adr/0006), never derived from or equal to SECRET_KEY.
+AUDIT_CHAIN_KEY = secret("AUDIT_CHAIN_KEY")
+if (
+    not AUDIT_CHAIN_KEY
+    or len(AUDIT_CHAIN_KEY) < 32
+    or len(set(AUDIT_CHAIN_KEY)) < 10
+    or AUDIT_CHAIN_KEY == SECRET_KEY
+):
+    raise ImproperlyConfigured(
+        "AUDIT_CHAIN_KEY (or AUDIT_CHAIN_KEY_FILE) must be set to 32+ random characters, "
+        "other than SECRET_KEY."
+    )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
@@ -28,11 +40,11 @@ X_FRAME_OPTIONS = "DENY"
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://localhost:25")
 vars().update(EMAIL_CONFIG)
-if env.str("ANYMAIL_ESP", default=""):
+if NOTIFICATIONS_ANYMAIL_ESP:  # noqa: F405
     # e.g. ANYMAIL_ESP=mailgun with ANYMAIL_MAILGUN_API_KEY=...; the ANYMAIL dict itself
-    # (with the webhook secret, also from *_FILE) is built in base.py.
-    EMAIL_BACKEND = f"anymail.backends.{env.str('ANYMAIL_ESP')}.EmailBackend"
-    ANYMAIL.pop("ESP", None)  # noqa: F405
+    # (with the webhook secret, also from *_FILE) is built in base.py. check --deploy
+    # errors while the ESP's webhook secret or signing key is missing (notifications.E001).
+    EMAIL_BACKEND = f"anymail.backends.{NOTIFICATIONS_ANYMAIL_ESP}.EmailBackend"  # noqa: F405
 
 # Production sends real SMS unless told otherwise, and refuses to start half-configured.
 SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.backends.twilio.TwilioBackend")

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from tenancy.decorators import tenant_perm_required
+from tenancy.decorators import outside_transaction, tenant_perm_required
 from tenancy.forms import apply_service_errors
 from tenancy.roles import Perm
 
@@ -18,6 +18,7 @@ from .parts import base_context, card_url, customer_or_404, posted
 from .shortcuts import request_actor
 
 
+@outside_transaction  # waits on the business registry's server
 @tenant_perm_required(Perm.REGISTRY_EDIT)
 def registry_update(request, pk):
     """Show the registry's values beside the card's; apply the ticked ones (NO and FI only)."""

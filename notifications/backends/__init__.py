@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from .base import BaseSmsBackend, SendError, SmsStatus
+from .base import BaseSmsBackend, CannotTell, SendError, SmsStatus
 
 
 def get_sms_backend(path: str | None = None) -> BaseSmsBackend:
     return import_string(path or settings.SMS_BACKEND)()
 
 
-__all__ = ["BaseSmsBackend", "SendError", "SmsStatus", "get_sms_backend"]
+__all__ = ["BaseSmsBackend", "CannotTell", "SendError", "SmsStatus", "get_sms_backend"]

@@ -13,11 +13,14 @@ _ids = itertools.count(1)
 class LocmemBackend(BaseSmsBackend):
     provider = "locmem"
 
-    def send(self, *, to: str, body: str, sender: str = "", status_callback: str = "") -> str:
+    def send(
+        self, *, to: str, body: str, sender: str = "", status_callback: str = "", key: str = ""
+    ) -> str:
         provider_id = f"LM{next(_ids):08d}"
         outbox.append(
             {
                 "id": provider_id,
+                "key": key,
                 "to": to,
                 "body": body,
                 "sender": sender,
@@ -28,3 +31,6 @@ class LocmemBackend(BaseSmsBackend):
 
     def fetch_status(self, provider_id: str) -> SmsStatus | None:
         return None
+
+    def find(self, *, key: str, to: str, body: str, since) -> str | None:
+        return next((m["id"] for m in outbox if key and m.get("key") == key), None)

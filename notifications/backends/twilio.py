@@ -6,6 +6,7 @@ TWILIO_MESSAGING_SERVICE_SID (preferred) or TWILIO_FROM_NUMBER.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 
 import requests
@@ -15,7 +16,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from .base import BaseSmsBackend, SendError, SmsStatus
+from .base import BaseSmsBackend, CannotTell, SendError, SmsStatus
 
 # Twilio's REST error codes that no retry can cure.
 PERMANENT_CODES = frozenset(
@@ -58,6 +59,11 @@ def _client_for(sid: str, token: str, timeout: float) -> Client:
     return Client(sid, token, http_client=TwilioHttpClient(timeout=timeout))
 
 
+def _ambiguous(exc: Exception) -> SendError:
+    # The request went out and no answer came back: Twilio may have created the message.
+    return SendError(f"Twilio did not answer: {exc}", permanent=False, ambiguous=True)
+
+
 def classify(exc: TwilioRestException) -> SendError:
     status = exc.status or 0
     transient = status == 429 or status >= 500 or status in (401, 403)
@@ -70,7 +76,9 @@ def classify(exc: TwilioRestException) -> SendError:
 class TwilioBackend(BaseSmsBackend):
     provider = "twilio"
 
-    def send(self, *, to: str, body: str, sender: str = "", status_callback: str = "") -> str:
+    def send(
+        self, *, to: str, body: str, sender: str = "", status_callback: str = "", key: str = ""
+    ) -> str:
         params = {"to": to, "body": body}
         if sender:
             params["from_"] = sender
@@ -88,9 +96,29 @@ class TwilioBackend(BaseSmsBackend):
             message = _client().messages.create(**params)
         except TwilioRestException as exc:
             raise classify(exc) from exc
+        except (requests.ReadTimeout, requests.exceptions.ChunkedEncodingError) as exc:
+            raise _ambiguous(exc) from exc
         except (requests.RequestException, TwilioException) as exc:
             raise SendError(f"Twilio unreachable: {exc}", permanent=False) from exc
         return message.sid
+
+    def find(self, *, key: str, to: str, body: str, since) -> str | None:
+        """Twilio's newest messages to ``to``: one with our body, created since the claim.
+
+        Twilio takes no idempotency key for a new message, so the body (which carries the
+        request's own link or reply code) identifies it. Not finding it is no proof that
+        Twilio never took it (a message may still be on its way into the log): CannotTell.
+        """
+        try:
+            recent = _client().messages.list(to=to, limit=20)
+        except (TwilioRestException, requests.RequestException, TwilioException) as exc:
+            raise CannotTell(f"Twilio could not be asked: {exc}") from exc
+        window = since - timedelta(minutes=1)
+        for message in recent:
+            created = message.date_created
+            if message.body == body and (created is None or created >= window):
+                return message.sid
+        raise CannotTell("Twilio lists no such message (yet)")
 
     def fetch_status(self, provider_id: str) -> SmsStatus | None:
         try:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
+from django.test import Client
 
 from tenancy.context import tenant_context
 from tenancy.models import ReferenceEntry
+from tests.factories import ApiKeyFactory
 
 URL = "/api/v1/reference-entries/"
+ME = "/api/v1/me/"
 BODY = {"register": "payment_terms", "code": "30", "name": "30 dagar netto"}
 
 
@@ -84,26 +87,113 @@ def test_failed_attempt_can_be_retried_with_the_same_key(personas):
     assert _post(api, BODY, key="retry").status_code == 201
 
 
-def test_throttled_requests_get_429_with_retry_after(personas, settings):
-    from rest_framework.settings import api_settings
-    from rest_framework.throttling import SimpleRateThrottle
+@pytest.fixture
+def tenant_rate(monkeypatch):
+    """Set the per-tenant API rate (DRF reads its rates once, into the throttle class)."""
+    from config.api import TenantRateThrottle
 
-    rates = {"tenant": "2/min"}
-    original = SimpleRateThrottle.THROTTLE_RATES
-    SimpleRateThrottle.THROTTLE_RATES = rates
-    cache.clear()
-    try:
-        api = personas.api(personas.key_a)
-        statuses = [api.get("/api/v1/me/").status_code for _ in range(3)]
-        response = api.get("/api/v1/me/")
-    finally:
-        SimpleRateThrottle.THROTTLE_RATES = original
-        cache.clear()
+    return lambda rate: monkeypatch.setattr(TenantRateThrottle, "THROTTLE_RATES", {"tenant": rate})
+
+
+_addresses = itertools.count(1)
+
+
+@pytest.fixture
+def address():
+    """Fresh client addresses (100.64.0.0/10): the buckets outlive a test in the cache."""
+
+    def fresh() -> str:
+        n = next(_addresses)
+        return f"100.{64 + (n >> 16) % 64}.{(n >> 8) & 255}.{n & 255}"
+
+    return fresh
+
+
+def test_throttled_requests_get_429_with_retry_after(personas, tenant_rate):
+    from rest_framework.settings import api_settings
+
+    from config.api import TenantRateThrottle
+
+    tenant_rate("2/min")
+    api = personas.api(personas.key_a)
+    statuses = [api.get(ME).status_code for _ in range(3)]
+    response = api.get(ME)
     assert statuses == [200, 200, 429]
     assert response.status_code == 429
     assert int(response["Retry-After"]) > 0
     assert response["Content-Type"] == "application/problem+json"
-    assert api_settings.DEFAULT_THROTTLE_CLASSES
+    assert TenantRateThrottle in api_settings.DEFAULT_THROTTLE_CLASSES
+
+
+def test_a_tenants_keys_share_one_bucket_and_other_tenants_keep_theirs(personas, tenant_rate):
+    with tenant_context(personas.tenant_a):
+        _obj, second_key_a = ApiKeyFactory.create(name="Till A2")
+    tenant_rate("4/min")
+    first, second = personas.api(personas.key_a), personas.api(second_key_a)
+    # Alternating keys: each used only twice, the tenant four times.
+    assert [api.get(ME).status_code for api in (first, second, first, second)] == [200] * 4
+    assert first.get(ME).status_code == 429
+    assert second.get(ME).status_code == 429
+    # A signed-in user of the same company draws from the same bucket.
+    assert personas.client(personas.bob).get(ME).status_code == 429
+    # Tenant B's key, and Charlie's session, are untouched by A's use.
+    assert personas.api(personas.key_b).get(ME).status_code == 200
+    assert personas.client(personas.charlie).get(ME).status_code == 200
+
+
+def test_failed_key_attempts_are_throttled_per_client_address(personas, settings, address):
+    settings.API_KEY_FAILURE_RATE = "3/d"  # a day's window: the test cannot straddle two
+    with tenant_context(personas.tenant_a):
+        revoked, revoked_key = ApiKeyFactory.create(name="Old till")
+        revoked.revoked = True
+        revoked.save(update_fields=["revoked"])
+    prefix = personas.key_a.partition(".")[0]
+    guesser, elsewhere = address(), address()
+    attempts = [f"{prefix}.wrong-secret", "nokey123.whatever", revoked_key]
+
+    def call(key: str, ip: str):
+        return Client(HTTP_AUTHORIZATION=f"Api-Key {key}").get(ME, REMOTE_ADDR=ip)
+
+    # Wrong secret, unknown key and revoked key all count.
+    assert [call(key, guesser).status_code for key in attempts] == [401, 401, 401]
+    blocked = call("nokey123.whatever", guesser)
+    assert blocked.status_code == 429
+    assert blocked["Content-Type"] == "application/problem+json"
+    assert 0 < int(blocked["Retry-After"]) <= 86400
+    assert blocked.json()["status"] == 429
+    # The blocked address gets no answer on any key, not even a right one ...
+    assert call(personas.key_a, guesser).status_code == 429
+    # ... but the tenant's real key from its own till is not locked out,
+    assert call(personas.key_a, elsewhere).status_code == 200
+    # and another address's bad key is still just a 401.
+    assert call("nokey123.whatever", elsewhere).status_code == 401
+
+
+def test_failed_key_attempts_count_per_real_client_behind_the_proxy(personas, settings, address):
+    settings.API_KEY_FAILURE_RATE = "2/d"
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy, guesser, other = address(), address(), address()
+
+    def call(key: str, client: str):
+        return Client(HTTP_AUTHORIZATION=f"Api-Key {key}").get(
+            ME, REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=client
+        )
+
+    assert [call("nokey123.x", guesser).status_code for _ in range(3)] == [401, 401, 429]
+    assert call("nokey123.x", other).status_code == 401
+    assert call(personas.key_a, other).status_code == 200
+
+
+def test_failed_key_attempts_with_a_forged_forwarded_for_still_count(personas, settings, address):
+    settings.API_KEY_FAILURE_RATE = "2/d"
+    ip = address()
+    codes = [
+        Client(HTTP_AUTHORIZATION="Api-Key nokey123.x")
+        .get(ME, REMOTE_ADDR=ip, HTTP_X_FORWARDED_FOR=address())
+        .status_code
+        for _ in range(3)
+    ]
+    assert codes == [401, 401, 429]
 
 
 def test_other_tenants_entry_is_404(personas):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -11,13 +12,19 @@ from django.core.exceptions import ValidationError
 from audit.actors import Actor
 from audit.models import AuditEvent
 from consent import batches
-from consent.batches import consent_batch_chunk, consent_batch_start
+from consent.batches import (
+    consent_batch_chunk,
+    consent_batch_start,
+    consent_batch_try_finish,
+    consent_batches_resume,
+)
 from consent.models import BatchOutcome, BatchStatus, ConsentBatch, ConsentBatchItem, ConsentRequest
 from consent.services import consent_terms_publish
 from customers.models import Customer, CustomerStatus
 from customers.services.addresses import address_add
 from customers.services.selections import selection_add
 from notifications.models import OutboundMessage
+from notifications.sending import message_send
 from tenancy.context import tenant_context
 from tests.factories import make_customer
 
@@ -63,6 +70,14 @@ def test_batch_asks_email_and_sms_and_skips_the_unreachable(in_a, mixed, persona
         requests = list(ConsentRequest.objects.filter(batch=batch))
         events = list(AuditEvent.objects.filter(object_type="consent.batch").order_by("seq"))
     assert (batch.sent, batch.skipped, batch.failed) == (2, 1, 0)
+    # Every customer is asked, but the two messages are still queued: not done yet.
+    assert batch.status == BatchStatus.RUNNING and batch.finished_at is None
+    with in_a():
+        for message in OutboundMessage.objects.all():
+            message_send(message_id=message.pk)
+        assert consent_batches_resume(stalled_after=timedelta(minutes=5))["finished"] == 1
+        batch.refresh_from_db()
+        events = list(AuditEvent.objects.filter(object_type="consent.batch").order_by("seq"))
     assert batch.status == BatchStatus.DONE and batch.finished_at is not None
     assert items[mixed["email"].pk].request.channel == "email"
     assert items[mixed["mobile"].pk].request.channel == "sms"
@@ -133,6 +148,10 @@ def test_a_chunk_run_twice_asks_each_customer_once(in_a, terms_a):
         # A redelivered or duplicated task after the end: nothing is asked again.
         assert consent_batch_chunk(batch_id=batch.pk, limit=2) is False
         assert consent_batch_chunk(batch_id=batch.pk) is False
+        for message in OutboundMessage.objects.all():
+            message_send(message_id=message.pk)
+        assert consent_batch_try_finish(batch_id=batch.pk) is True
+        assert consent_batch_try_finish(batch_id=batch.pk) is True  # audited once
         batch.refresh_from_db()
         per_customer = {
             c.pk: ConsentRequest.objects.filter(customer=c, batch=batch).count() for c in customers
@@ -300,7 +319,7 @@ def test_start_from_the_list_takes_the_lists_customers_only(
     assert response.status_code == 302
     with in_a():
         batch = ConsentBatch.objects.get()
-        assert response["Location"] == f"/consent/batches/{batch.pk}/"
+        assert response["Location"] == f"/t/nordljus/consent/batches/{batch.pk}/"
         assert list(ConsentBatchItem.objects.values_list("customer_id", flat=True)) == [
             mixed["mobile"].pk
         ]
@@ -325,7 +344,7 @@ def test_start_from_the_own_selection(personas, in_a, mixed):
 def test_list_shows_the_buttons_to_those_who_may(personas, mixed):
     page = personas.client(personas.bob).get("/customers/?q=Anna")
     assert b"/consent/batches/new/?q=Anna&amp;source=search" in page.content
-    assert b'action="/consent/refresh/"' in page.content
+    assert b'action="/t/nordljus/consent/refresh/"' in page.content
 
 
 @pytest.mark.parametrize("channel", ["fax", ""])
@@ -388,6 +407,14 @@ def test_progress_page_polls_while_running_and_works_without_js(personas, in_a, 
         consent_batch_chunk(batch_id=batch.pk)
     partial = client.get(f"/consent/batches/{batch.pk}/", HTTP_HX_REQUEST="true")
     html = partial.content.decode()
+    # Every customer asked, but the two messages have not gone out: still polling.
+    assert "2 messages are still being sent" in html and "hx-trigger" in html
+    with in_a():
+        for message in OutboundMessage.objects.all():
+            message_send(message_id=message.pk)
+        consent_batch_try_finish(batch_id=batch.pk)
+    partial = client.get(f"/consent/batches/{batch.pk}/", HTTP_HX_REQUEST="true")
+    html = partial.content.decode()
     assert "<html" not in html and 'value="3"' in html
     assert "hx-trigger" not in html  # done: the polling stops
     assert f"/consent/batches/{batch.pk}/unreachable/" in html
@@ -448,5 +475,5 @@ def test_update_consent_button_refreshes_and_goes_back(personas, in_a, mixed):
     with in_a():
         assert AuditEvent.objects.filter(action="consent.refreshed").count() == 1
     other = personas.client(personas.bob).post("/consent/refresh/", {"next": "https://evil.test/"})
-    assert other["Location"] == "/customers/"
+    assert other["Location"] == "/t/nordljus/customers/"
     assert personas.client(personas.bob).get("/consent/refresh/").status_code == 405

@@ -24,7 +24,7 @@ from consent.refresh import RefreshResult, consent_refresh
 from consent.services import consent_record, consent_request_create
 from customers.models import Customer, CustomerStatus
 from notifications.models import OutboundMessage, Status
-from notifications.services import message_send
+from notifications.sending import message_send
 from tests.factories import make_customer
 from tests.notifications.conftest import (
     TWILIO_MESSAGES_URL,
@@ -125,7 +125,7 @@ def test_request_consent_from_the_card(
         url(customer_a.pk, "request"), request_form(channel=channel, language="sv")
     )
     assert response.status_code == 302
-    assert response["Location"] == f"/customers/{customer_a.pk}/#consent"
+    assert response["Location"] == f"/t/nordljus/customers/{customer_a.pk}/#consent"
     with in_a():
         request = ConsentRequest.objects.get(customer=customer_a)
         message = OutboundMessage.objects.get(reference=f"consent_request:{request.pk}")
@@ -230,7 +230,7 @@ def test_record_a_decision_manually(personas, in_a, customer_a, decision, how, s
         manual_form(decision=decision, how=how, terms_version="1", note="Signed form in binder 3"),
     )
     assert response.status_code == 302
-    assert response["Location"] == f"/customers/{customer_a.pk}/#consent"
+    assert response["Location"] == f"/t/nordljus/customers/{customer_a.pk}/#consent"
     with in_a():
         proof = ConsentDecision.objects.get(customer=customer_a)
         state = ConsentState.objects.get(customer=customer_a)

@@ -63,7 +63,7 @@ def test_page_lists_them_and_ask_again_starts_a_batch(personas, in_a, outdated):
     assert response.status_code == 302
     with in_a():
         batch = ConsentBatch.objects.get()
-        assert response["Location"] == f"/consent/batches/{batch.pk}/"
+        assert response["Location"] == f"/t/nordljus/consent/batches/{batch.pk}/"
         assert set(ConsentBatchItem.objects.values_list("customer_id", flat=True)) == {
             outdated["old_sv"].pk,
             outdated["old_default"].pk,

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from notifications.models import Status
-from notifications.services import TransientSendError, message_queue, message_send
+from notifications.sending import TransientSendError, message_send
+from notifications.services import message_queue
 from tenancy.context import tenant_context
 from tests.smtp import free_port
 

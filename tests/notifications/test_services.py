@@ -10,10 +10,10 @@ from anonymization.registry import unclassified_fields
 from notifications.backends import locmem
 from notifications.models import MessageEvent, OutboundMessage, ProviderRoute, Status
 from notifications.selectors import route_tenant
+from notifications.sending import message_send
 from notifications.services import (
     SmsNotEnabled,
     message_queue,
-    message_send,
     message_status_update,
 )
 from notifications.signals import message_status_changed

@@ -11,7 +11,8 @@ import responses
 from django.utils import timezone
 
 from notifications.models import OutboundMessage, Status
-from notifications.services import TransientSendError, message_queue, message_send
+from notifications.sending import TransientSendError, message_send
+from notifications.services import message_queue
 from notifications.tasks import poll_pending_sms
 from tenancy.context import tenant_context
 

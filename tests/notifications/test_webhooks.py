@@ -10,9 +10,10 @@ from django.test import Client
 from twilio.request_validator import RequestValidator
 
 from notifications.models import MessageEvent, OutboundMessage, ProviderRoute, Status
-from notifications.services import message_queue, message_send
+from notifications.sending import message_send
+from notifications.services import message_queue
 from notifications.signals import sms_received
-from tenancy.context import tenant_context
+from tenancy.context import current_tenant, tenant_context
 
 from .conftest import enable_sms
 
@@ -109,24 +110,38 @@ def test_unknown_message_is_answered_and_ignored(personas):
     assert _post(STATUS_PATH, params, _sign(STATUS_PATH, params)).status_code == 204
 
 
-def test_inbound_reply_reaches_the_tenant_that_wrote(personas):
-    message_a = _sent_sms(personas.tenant_a, to="+46701234567")
-    _sent_sms(personas.tenant_b, to="+4790000000")
+def test_inbound_reply_is_handed_on_with_no_tenant(personas):
+    # Whom it answers is the receiver's to find (consent.replies, by the reply code):
+    # notifications/ no longer guesses "the tenant that wrote last".
+    _sent_sms(personas.tenant_a, to="+46701234567")
+    _sent_sms(personas.tenant_b, to="+46701234567")
     received = []
 
-    def listener(sender, tenant, from_number, body, message, **kwargs):
-        received.append((tenant, from_number, body, message.pk if message else None))
+    def listener(sender, from_number, to_number, sender_key, body, provider_message_id, **kw):
+        received.append((current_tenant(), from_number, to_number, sender_key, body))
 
     sms_received.connect(listener)
     try:
-        params = {"MessageSid": "SMin", "From": "+46701234567", "To": "+4600", "Body": "JA"}
+        params = {
+            "MessageSid": "SMin",
+            "From": "+46701234567",
+            "To": "+46769000000",
+            "Body": "JA K7QX",
+            "MessagingServiceSid": settings.TWILIO_MESSAGING_SERVICE_SID,
+        }
         assert _post(INBOUND_PATH, params).status_code == 403
         response = _post(INBOUND_PATH, params, _sign(INBOUND_PATH, params))
+        own = {**params, "To": "+4759000001"}
+        del own["MessagingServiceSid"]
+        _post(INBOUND_PATH, own, _sign(INBOUND_PATH, own))
     finally:
         sms_received.disconnect(listener)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/xml")
-    assert received == [(personas.tenant_a, "+46701234567", "JA", message_a.pk)]
+    assert received == [
+        (None, "+46701234567", "+46769000000", "", "JA K7QX"),
+        (None, "+46701234567", "+4759000001", "+4759000001", "JA K7QX"),
+    ]
 
 
 def _anymail_email(personas, provider_id="pm-1"):

@@ -6,7 +6,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django_scopes import ScopeError
 
-from tenancy.context import NoTenantError, set_db_tenant, tenant_context
+from tenancy.context import NoTenantError, tenant_context
 from tenancy.models import ReferenceEntry
 from tests.factories import ReferenceEntryFactory
 
@@ -50,7 +50,6 @@ def test_raw_sql_with_tenant_a_sees_none_of_b(entries):
 
 def test_raw_sql_without_tenant_sees_no_rows(entries):
     with transaction.atomic():
-        set_db_tenant(None)
         assert _raw_entry_codes() == set()
 
 
