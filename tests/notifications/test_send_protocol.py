@@ -72,9 +72,7 @@ def twilio(settings):
 
 
 @responses.activate
-def test_the_claim_is_committed_and_no_transaction_is_open_during_the_call(
-    live_personas, twilio
-):
+def test_the_claim_is_committed_and_no_transaction_is_open_during_the_call(live_personas, twilio):
     personas = live_personas
     message = _queue_sms(personas)
     seen = {}
@@ -122,7 +120,9 @@ def test_a_send_cut_off_after_twilio_took_it_is_found_at_twilio_not_sent_again(
                 "date_created": format_datetime(timezone.now() - timedelta(minutes=59)),
             }
         ],
-        "page": 0, "page_size": 20, "next_page_uri": None,
+        "page": 0,
+        "page_size": 20,
+        "next_page_uri": None,
     }
     responses.get(TWILIO_MESSAGES_URL, json=listed)
     with tenant_scope(personas.tenant_a):
@@ -299,10 +299,8 @@ def test_another_tenant_neither_sees_nor_decides_them(personas):
     message = _uncertain_sms(personas)
     client = personas.client(personas.charlie)
     assert BODY not in client.get("/messages/uncertain/", follow=True).content.decode()
-    response = client.post(
-        f"/messages/uncertain/{message.pk}/decide/", {"decision": "sent"}, follow=True
-    )
-    assert "no longer waits" in response.content.decode()
+    response = client.post(f"/messages/uncertain/{message.pk}/decide/", {"decision": "sent"})
+    assert response.status_code == 404
     with tenant_context(personas.tenant_a):
         message.refresh_from_db()
     assert message.status == Status.UNCERTAIN

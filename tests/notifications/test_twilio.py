@@ -99,7 +99,7 @@ def test_permanent_error_fails_at_once_with_the_code(personas, code):
         {"status": 429, "json": {"code": 20429, "message": "Too Many Requests", "status": 429}},
         {"status": 503, "json": {"code": 20500, "message": "down", "status": 503}},
         {"body": requests.ConnectionError("connection refused")},
-        {"body": requests.ReadTimeout("no answer within TWILIO_TIMEOUT_SECONDS")},
+        {"body": requests.ConnectTimeout("no connection within TWILIO_TIMEOUT_SECONDS")},
     ],
 )
 def test_transient_error_is_raised_for_a_retry(personas, failure):
