@@ -1,11 +1,21 @@
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from rest_framework import mixins, viewsets
 
 from tenancy.api_auth import HasScope
 
+from .forms import UtcDateTimeMixin
 from .models import ActorType, AuditEvent
 from .selectors import audit_event_list
 from .serializers import AuditEventSerializer
+
+
+class UtcIsoDateTimeField(UtcDateTimeMixin, IsoDateTimeField):
+    """ISO 8601, as UTC (UtcDateTimeMixin: an offset beyond ±15:59 was a 500)."""
+
+
+class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 class AuditEventFilter(filters.FilterSet):
@@ -14,8 +24,8 @@ class AuditEventFilter(filters.FilterSet):
     actor_type = filters.ChoiceFilter(field_name="actor_type", choices=ActorType.choices)
     object_type = filters.CharFilter(field_name="object_type")
     object_id = filters.CharFilter(field_name="object_id")
-    since = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    since = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
 
 class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

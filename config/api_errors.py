@@ -5,14 +5,21 @@ from __future__ import annotations
 import logging
 from http import HTTPStatus
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.views import exception_handler, set_rollback
 
 from config.api import problem
+from config.api_guard import problem_json
 
 logger = logging.getLogger(__name__)
 
@@ -46,11 +53,18 @@ def status_title(status_code: int) -> str:
         405: _("Method not allowed"),
         406: _("Not acceptable"),
         409: _("Conflict"),
+        413: _("Request too large"),
         415: _("Unsupported media type"),
         422: _("Unprocessable request"),
         429: _("Too many requests"),
     }
     return str(titles.get(status_code) or HTTPStatus(status_code).phrase)
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = gettext_lazy("The request body is larger than the API accepts.")
+    default_code = "too_large"
 
 
 def problem_exception_handler(exc, context):
@@ -62,6 +76,11 @@ def problem_exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge()
+    elif isinstance(exc, SuspiciousOperation):
+        # e.g. too many query parameters: the request's fault, never a 500.
+        exc = exceptions.ParseError(_("The request could not be read."))
     response = exception_handler(exc, context)
     if response is None:
         # Not an API exception: log it and still answer in the contract's shape.
@@ -92,14 +111,7 @@ def problem_exception_handler(exc, context):
     return result
 
 
+@csrf_exempt  # only ever a 404: the CSRF check would answer an HTML 403 instead
 def api_not_found(request, *args, **kwargs):
     """Unknown paths under /api/ answer in the API's shape, not with an HTML page."""
-    from django.http import JsonResponse
-
-    body = {
-        "type": "https://kundreg.example/problems/not_found",
-        "title": status_title(404),
-        "status": 404,
-        "detail": str(_("No such API endpoint.")),
-    }
-    return JsonResponse(body, status=404, content_type="application/problem+json")
+    return problem_json(404, "not_found", _("No such API endpoint."))

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -37,11 +37,15 @@ class MeView(APIView):
         return Response(MeSerializer(data).data)
 
 
-@extend_schema(
+REGISTER = extend_schema(
     parameters=[
         OpenApiParameter("register", enum=ReferenceRegister.values, description="only this one")
     ]
 )
+
+
+# Reads and changes look in one register when asked; a new entry names its register in the body.
+@extend_schema_view(list=REGISTER, retrieve=REGISTER, partial_update=REGISTER)
 class ReferenceEntryViewSet(
     IdempotentCreateMixin,
     mixins.ListModelMixin,

@@ -117,7 +117,7 @@ CACHES = {
         "KEY_PREFIX": "kundreg",
     }
 }
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "config.sessions"  # database sessions; a malformed cookie names none
 
 CELERY_BROKER_URL = database_config.celery_redis_url(REDIS_URL)
 CELERY_RESULT_BACKEND = None
