@@ -9,7 +9,8 @@ import logging
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -62,6 +63,11 @@ def _safe_payload(payload: dict) -> dict:
     return {k: str(v) for k, v in (payload or {}).items() if k in SAFE_PAYLOAD_KEYS}
 
 
+def render_plain(name: str, context: dict) -> str:
+    """Render a plain-text template: no HTML escaping ("Østergaard & Åberg", not "&amp;")."""
+    return get_template(name).template.render(Context(context, autoescape=False))
+
+
 def message_queue(
     *,
     channel: str,
@@ -88,9 +94,9 @@ def message_queue(
     if channel == Channel.SMS and not notification_settings().sms_enabled:
         raise SmsNotEnabled()
     with translation.override(language):
-        body = render_to_string(f"notifications/{template}.{channel}.txt", context).strip()
+        body = render_plain(f"notifications/{template}.{channel}.txt", context).strip()
         if channel == Channel.EMAIL and not subject:
-            subject = render_to_string(f"notifications/{template}.subject.txt", context)
+            subject = render_plain(f"notifications/{template}.subject.txt", context)
             subject = " ".join(subject.split())
     with transaction.atomic():
         message = OutboundMessage.objects.create(

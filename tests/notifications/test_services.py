@@ -189,3 +189,16 @@ def test_unknown_channel_or_missing_recipient_is_a_validation_error(personas):
             message_queue(channel="email", to="", language="sv", template="plain", context={})
         with pytest.raises(ValidationError):
             message_queue(channel="fax", to="1", language="sv", template="plain", context={})
+
+
+def test_plain_text_messages_are_not_html_escaped(personas):
+    with tenant_context(personas.tenant_a):
+        message = message_queue(
+            channel="email",
+            to="kund@example.test",
+            language="sv",
+            template="plain",
+            context={"text": 'Hej Østergaard & Åberg <AB> "Kusin"', "subject_text": "Tom & Jerry"},
+        )
+    assert message.body == 'Hej Østergaard & Åberg <AB> "Kusin"'
+    assert message.subject == "Tom & Jerry"
