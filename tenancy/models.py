@@ -228,6 +228,10 @@ class ApiKey(AbstractAPIKey, TenantOwnedModel):
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
 
+    @property
+    def scope_labels(self) -> list[str]:
+        return [str(ApiKeyScope(s).label) for s in self.scopes if s in ApiKeyScope.values]
+
 
 class IdempotencyRecord(TenantOwnedModel):
     """The first answer to a POST carrying an Idempotency-Key, replayed for repeats."""

@@ -110,6 +110,8 @@ def api_key_create(
     unknown = sorted(set(scopes) - set(ApiKeyScope.values))
     if unknown:
         raise ValidationError({"scopes": _("Unknown scope: %(s)s.") % {"s": ", ".join(unknown)}})
+    if not scopes:  # a key without a scope is refused everywhere: useless, and confusing
+        raise ValidationError({"scopes": _("Choose at least one scope.")})
     if not name.strip():
         raise ValidationError({"name": _("Give the key a name.")})
     with transaction.atomic():

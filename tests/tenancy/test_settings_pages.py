@@ -55,6 +55,20 @@ def test_api_key_is_shown_once_and_revocable(personas):
         assert key.revoked
 
 
+def test_api_key_needs_a_scope_and_the_list_names_them(personas):
+    client = personas.client(personas.alice)
+    response = client.post("/settings/api-keys/", {"name": "Kassa 3"})
+    html = response.content.decode()
+    assert response.status_code == 200 and "Choose at least one scope." in html
+    with tenant_context(personas.tenant_a):
+        assert not ApiKey.objects.filter(name="Kassa 3").exists()
+    client.post(
+        "/settings/api-keys/", {"name": "Kassa 3", "scopes": ["customers:read", "sales:write"]}
+    )
+    listing = client.get("/settings/api-keys/").content.decode()
+    assert "Read customers, Report sales documents" in listing
+
+
 def test_api_key_form_needs_a_name(personas):
     response = personas.client(personas.alice).post("/settings/api-keys/", {"name": ""})
     assert response.status_code == 200
