@@ -10,3 +10,9 @@ class AnonymizationConfig(AppConfig):
     def ready(self) -> None:
         # Each app's pii.py registers its models, as admin.py does with the admin site.
         autodiscover_modules("pii")
+
+        from customers import hooks
+
+        from .views import legal_hold_card_panel
+
+        hooks.register_card_panel(legal_hold_card_panel)

@@ -54,3 +54,29 @@ for model in (AccessAttempt, AccessLog, AccessFailureLog):
         else:
             rules[f.name] = ND
     pii.register(model, **rules)
+
+# --- Retention and legal holds (anonymization.models) ----------------------------------
+
+from .models import LegalHold, RetentionPolicy  # noqa: E402  (after the framework's tables)
+
+pii.register(
+    RetentionPolicy,
+    id=ND,
+    tenant=ND,
+    customer_years=ND,
+    prospect_years=ND,
+    preset=ND,
+    updated_at=ND,
+)
+pii.register(
+    LegalHold,
+    id=ND,
+    tenant=ND,
+    customer=ND,
+    # Free text about the customer's dispute or claim: the tenant's data about a person.
+    reason=personal(Scrub.BLANK, note="free text about the customer; blanked with it"),
+    set_by=ND,  # staff accounts, as consent's published_by
+    set_at=ND,
+    lifted_by=ND,
+    lifted_at=ND,
+)

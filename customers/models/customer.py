@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -152,6 +153,14 @@ class Customer(TenantOwnedModel, Tracked):
 
     def __str__(self) -> str:
         return f"{self.number} {self.name}"
+
+    def clean(self) -> None:
+        # The same range as the tenant's periods (anonymization.models MIN_YEARS/MAX_YEARS);
+        # checked here, not as field validators, to keep the schema unchanged.
+        super().clean()
+        years = self.retention_years
+        if years is not None and not 1 <= years <= 20:
+            raise ValidationError({"retention_years": _("Enter a number of years from 1 to 20.")})
 
     @property
     def head_office(self):

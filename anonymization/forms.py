@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import MAX_YEARS, MIN_YEARS, PRESETS
+
+_YEARS = {
+    "min_value": MIN_YEARS,
+    "max_value": MAX_YEARS,
+    "error_messages": {
+        "invalid": _("Enter a whole number."),
+        "min_value": _("Enter a number of years from 1 to 20."),
+        "max_value": _("Enter a number of years from 1 to 20."),
+    },
+}
+
+
+class RetentionForm(forms.Form):
+    """Saved through services.retention_policy_update (which checks everything again)."""
+
+    customer_years = forms.IntegerField(
+        label=_("Retention for customers (years)"),
+        help_text=_(
+            "Counted from the end of the fiscal year of the customer's last activity. "
+            "A customer's own period on its card overrides it."
+        ),
+        **_YEARS,
+    )
+    prospect_years = forms.IntegerField(
+        label=_("Retention for prospects (years)"),
+        help_text=_(
+            "Prospects only ever got a quote. At most the customers' period; 2 years "
+            "unless you choose otherwise."
+        ),
+        **_YEARS,
+    )
+    fiscal_year_end_day = forms.IntegerField(
+        label=_("Fiscal year ends on day"),
+        min_value=1,
+        max_value=31,
+        help_text=_("The same fiscal year as in the company settings. 29 February is not allowed."),
+    )
+    fiscal_year_end_month = forms.TypedChoiceField(
+        label=_("Fiscal year ends in month"),
+        coerce=int,
+        choices=[
+            (1, _("January")),
+            (2, _("February")),
+            (3, _("March")),
+            (4, _("April")),
+            (5, _("May")),
+            (6, _("June")),
+            (7, _("July")),
+            (8, _("August")),
+            (9, _("September")),
+            (10, _("October")),
+            (11, _("November")),
+            (12, _("December")),
+        ],
+    )
+
+
+def _preset_label(preset) -> str:
+    return _(
+        "%(country)s: %(years)s years for customers, %(prospects)s for prospects — %(source)s"
+    ) % {
+        "country": preset.name,
+        "years": preset.years,
+        "prospects": preset.prospect_years,
+        "source": preset.source,
+    }
+
+
+class PresetForm(forms.Form):
+    country = forms.ChoiceField(
+        label=_("Country preset"),
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose one of the countries."),
+            "invalid_choice": _("Choose one of the countries."),
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [(c, _preset_label(p)) for c, p in PRESETS.items()]
+
+
+class LegalHoldForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("A dispute, a claim, a pending audit. Kept with the hold, not in the log."),
+        error_messages={"required": _("Say why the customer is on hold.")},
+    )
