@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("audit.api_urls")),
     path("", include("customers.api_urls")),
     path("", include("consent.api_urls")),
+    path("", include("sales.api_urls")),
 ]
 
 urlpatterns = [
@@ -20,9 +21,12 @@ urlpatterns = [
     path("settings/", include("tenancy.urls")),
     path("audit/", include("audit.urls")),
     path("customers/", include("customers.urls")),
+    path("sales/", include("sales.urls")),
     path("c/", include("consent.urls_public")),
     path("settings/consent/", include("consent.urls")),
     path("consent/customers/", include("consent.urls_card")),
+    path("settings/retention/", include("anonymization.urls")),
+    path("anonymization/customers/", include("anonymization.urls_card")),
     path("consent/", include("consent.urls_batches")),
     path("consent/", include("consent.urls_replies")),
     path("hooks/", include("notifications.urls")),

@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -93,6 +95,8 @@ class World:
     batch_a: int = 0  # a consent batch to customer_a (tests/consent/test_batches.py)
     reply_a: int = 0  # an SMS reply that decided nothing (tests/consent/test_reply_page.py)
     message_a: int = 0  # a message whose send was cut off (tests/notifications/test_send_protocol)
+    sales_document_a: int = 0  # an open invoice of customer_a (tests/sales/)
+    hold_a: int = 0  # an active legal hold on customer_a (tests/anonymization/test_legal_hold.py)
 
 
 @dataclass(frozen=True)
@@ -332,6 +336,15 @@ CASES = [
     Case("GET",    "/api/redoc/",                           PUBLIC_API),
     # Consent:                  alice bea  bob  erik charlie
     Case("GET",  "/settings/consent/",                         page(200, 403, 403, 403, 200)),
+    # Retention and legal holds (tests/anonymization/): retention.edit (admin) for the settings,
+    # anonymization.run (admin, bookkeeper) for a hold; A's customers do not exist for Charlie.
+    Case("GET",  "/settings/retention/",                       page(200, 403, 403, 403, 200)),
+    Case("POST", "/settings/retention/",                       page(302, 403, 403, 403, 302),
+         data={"form": "preset", "preset-country": "DK"}),
+    Case("POST", "/anonymization/customers/{other_a}/legal-hold/",
+         page(302, 302, 403, 403, 404), data={"hold-reason": "Tvist om faktura"}),
+    Case("POST", "/anonymization/customers/{customer_a}/legal-hold/{hold_a}/lift/",
+         page(302, 302, 403, 403, 404)),
     # Consent on the customer card (tests/consent/test_card.py): registry.view for a receipt,
     # consent.request to act; A's customers do not exist for Charlie.
     Case("POST", "/consent/customers/{customer_a}/request/",
@@ -380,6 +393,15 @@ CASES = [
          data={"decision": "failed"}),
     Case("GET",    "/api/v1/consent-decisions/{decision_a}/receipt/",
          api(200, 200, 200, 403, 404, 200, 404)),
+    # Sales documents (tests/sales/): customers:read to read, sales:write to post; A's customer
+    # and document do not exist for Charlie and B's key (an unknown customer is a field error).
+    Case("GET",    "/api/v1/sales-documents/",              api(200, 200, 200, 403, 200, 200, 200)),
+    Case("POST",   "/api/v1/sales-documents/",              api(201, 201, 201, 403, 400, 201, 400),
+         data={"customer": "{customer_a}", "kind": "invoice", "number": "P-1",
+               "date": "2026-01-15", "status": "open", "amount": "10.00", "balance": "10.00"}),
+    Case("GET",    "/api/v1/sales-documents/{sales_document_a}/",
+         api(200, 200, 200, 403, 404, 200, 404)),
+    Case("GET",  "/sales/customers/{customer_a}/",              page(200, 200, 200, 403, 404)),
 ]
 # fmt: on
 
@@ -485,6 +507,21 @@ def _build_world(p: Personas) -> World:
             status="uncertain",
             last_error="cut off",
         ).pk
+        from sales.services import sales_document_post
+
+        sales_document_a = sales_document_post(
+            customer=customer,
+            kind="invoice",
+            number="W-1",
+            date=date(2026, 1, 10),
+            status="open",
+            amount=Decimal("100.00"),
+            balance=Decimal("100.00"),
+            actor=system,
+        )[0].pk
+        from anonymization.services import legal_hold_set
+
+        hold_a = legal_hold_set(customer=customer, reason="Tvist", actor=system).pk
     return World(
         p=p,
         tenant_a=p.tenant_a.pk,
@@ -514,6 +551,8 @@ def _build_world(p: Personas) -> World:
         batch_a=batch_a,
         reply_a=reply_a,
         message_a=message_a,
+        sales_document_a=sales_document_a,
+        hold_a=hold_a,
     )
 
 
