@@ -246,6 +246,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name ("kind", "status") with another app's get their
+    # own readable names instead of a hash suffix.
+    "ENUM_NAME_OVERRIDES": {
+        "SalesDocumentKindEnum": "sales.models.DocumentKind",
+        "SalesDocumentStatusEnum": "sales.models.DocumentStatus",
+    },
     # Every operation's 4xx answers, as problem+json (config/api_schema.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -70,7 +70,7 @@ def test_api_key_is_shown_once_then_revoked(page, live_personas):
     assert prefix and rest
     row = page.get_by_role("row").filter(has_text="Webshop")
     expect(row).to_contain_text(prefix)
-    expect(row).to_contain_text("customers:read")
+    expect(row).to_contain_text("Read customers")
 
     page.goto("/settings/api-keys/")
     expect(page.locator("#new-api-key")).to_have_count(0)
