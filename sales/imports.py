@@ -3,7 +3,8 @@
 The file has a header row; columns (any order, case-insensitive): ``customer_number``,
 ``kind``, ``number``, ``date`` (YYYY-MM-DD), ``status``, ``amount``, ``balance``, and
 optionally ``currency`` and the snapshot columns (``customer_name``, ``line1``, ``line2``,
-``postcode``, ``city``, ``country``). Comma or semicolon separated; amounts may use a
+``postcode``, ``city``, ``country``). UTF-8 (with or without BOM) or Windows-1252, comma or
+semicolon separated; amounts may use a
 decimal comma and spaces between thousands ("1 234,50"). A row whose kind and number are
 already posted updates that document, as a second API post does.
 
@@ -71,7 +72,12 @@ def _decode(data: bytes | str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValidationError(_("The file is not UTF-8 text.")) from None
+        pass
+    # Not UTF-8: Excel in the Nordics saves "CSV" as Windows-1252.
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise ValidationError(_("The file is neither UTF-8 nor Windows-1252 text.")) from None
 
 
 def _amount(raw: str) -> Decimal | None:

@@ -51,3 +51,8 @@ def sales_totals(customer: Customer) -> dict:
     totals["balance"] = totals["balance"] if totals["balance"] is not None else Decimal("0.00")
     totals["is_prospect"] = totals["count"] > 0 and non_quotes == 0
     return totals
+
+
+def documents_all() -> QuerySet[SalesDocument]:
+    """The tenant's documents with their customers, newest first (the Sales page)."""
+    return SalesDocument.objects.select_related("customer").order_by("-date", "-pk")

@@ -147,7 +147,7 @@ def test_every_sales_text_has_a_translation(language):
         entry.msgid
         for path in (
             root / language / "LC_MESSAGES" / "django.po",
-            root / "fragments" / f"sales.{language}.po",
+            *(root / "fragments").glob(f"sales*.{language}.po"),  # sales.po, sales-import.po
         )
         if path.exists()
         for entry in polib.pofile(str(path)).translated_entries()
