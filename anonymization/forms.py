@@ -95,3 +95,22 @@ class LegalHoldForm(forms.Form):
         help_text=_("A dispute, a claim, a pending audit. Kept with the hold, not in the log."),
         error_messages={"required": _("Say why the customer is on hold.")},
     )
+
+
+class EligibilityFilterForm(forms.Form):
+    """The Anonymization page's filter (a GET form; anything unknown means everyone)."""
+
+    show = forms.ChoiceField(
+        label=_("Show"),
+        required=False,
+        choices=[
+            ("", _("Prospects and customers")),
+            ("prospects", _("Prospects only")),
+            ("customers", _("Customers only")),
+        ],
+    )
+
+    def prospects(self) -> bool | None:
+        """True for prospects only, False for customers only, None for both."""
+        show = self.cleaned_data.get("show") if self.is_valid() else ""
+        return {"prospects": True, "customers": False}.get(show)

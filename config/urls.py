@@ -27,6 +27,7 @@ urlpatterns = [
     path("consent/customers/", include("consent.urls_card")),
     path("settings/retention/", include("anonymization.urls")),
     path("anonymization/customers/", include("anonymization.urls_card")),
+    path("anonymization/", include("anonymization.urls_page")),
     path("consent/", include("consent.urls_batches")),
     path("consent/", include("consent.urls_replies")),
     path("hooks/", include("notifications.urls")),

@@ -108,6 +108,9 @@ class Upload:
     content_type: str = "application/octet-stream"
 
 
+SALES_CSV = (
+    b"customer_number,kind,number,date,status,amount,balance\n1,invoice,I-1,2026-01-15,open,1,1\n"
+)
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 
 
@@ -341,6 +344,9 @@ CASES = [
     Case("GET",  "/settings/retention/",                       page(200, 403, 403, 403, 200)),
     Case("POST", "/settings/retention/",                       page(302, 403, 403, 403, 302),
          data={"form": "preset", "preset-country": "DK"}),
+    # The Anonymization page (tests/anonymization/test_page.py): anonymization.run; Charlie
+    # gets his own tenant's page.
+    Case("GET",  "/anonymization/",                            page(200, 200, 403, 403, 200)),
     Case("POST", "/anonymization/customers/{other_a}/legal-hold/",
          page(302, 302, 403, 403, 404), data={"hold-reason": "Tvist om faktura"}),
     Case("POST", "/anonymization/customers/{customer_a}/legal-hold/{hold_a}/lift/",
@@ -402,6 +408,15 @@ CASES = [
     Case("GET",    "/api/v1/sales-documents/{sales_document_a}/",
          api(200, 200, 200, 403, 404, 200, 404)),
     Case("GET",  "/sales/customers/{customer_a}/",              page(200, 200, 200, 403, 404)),
+    # The Sales page: registry.view; its CSV import writes documents (balances): finance.edit.
+    # An upload waits under a token only the uploading session knows: anyone else gets 404.
+    Case("GET",  "/sales/",                                     page(200, 200, 200, 403, 200)),
+    Case("GET",  "/sales/import/",                              page(200, 200, 403, 403, 200)),
+    Case("POST", "/sales/import/",                              page(302, 302, 403, 403, 302),
+         data={"file": Upload("sales.csv", SALES_CSV, "text/csv")}),
+    Case("GET",  "/sales/import/template.csv",                  page(200, 200, 403, 403, 200)),
+    Case("GET",  "/sales/import/" + "t" * 32 + "/",             page(404, 404, 403, 403, 404)),
+    Case("POST", "/sales/import/" + "t" * 32 + "/",             page(404, 404, 403, 403, 404)),
 ]
 # fmt: on
 
