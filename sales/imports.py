@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -80,10 +81,35 @@ def _decode(data: bytes | str) -> str:
         raise ValidationError(_("The file is neither UTF-8 nor Windows-1252 text.")) from None
 
 
+# Day-first dates as Danish and Norwegian Excel write them; Swedish Excel writes ISO dates.
+_DAY_FIRST = re.compile(r"(\d{1,2})[.\-/](\d{1,2})[.\-/](\d{4})")
+
+
+def _date(raw: str) -> dt.date | None:
+    """YYYY-MM-DD, or day first: 01.02.2026, 01-02-2026, 01/02/2026 (never month first)."""
+    text = raw.strip()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    match = _DAY_FIRST.fullmatch(text)
+    if match is None:
+        return None
+    day, month, year = (int(part) for part in match.groups())
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
 def _amount(raw: str) -> Decimal | None:
+    """1234.50, 1234,50, 1 234,50, 1.234,50 or 1,234.50: the last separator is the decimal one."""
     text = raw.strip().replace("\u00a0", "").replace(" ", "")
-    if "," in text and "." not in text:
-        text = text.replace(",", ".")
+    if "," in text and "." in text:
+        decimal_sep = "," if text.rfind(",") > text.rfind(".") else "."
+        thousands = "." if decimal_sep == "," else ","
+        text = text.replace(thousands, "")
+    text = text.replace(",", ".")
     try:
         value = Decimal(text)
     except InvalidOperation:
@@ -130,11 +156,9 @@ def _check_row(
     customer = customers.get(values["customer_number"].strip())
     if customer is None:
         errors["customer_number"] = _("Unknown customer number.")
-    try:
-        date = dt.date.fromisoformat(values["date"].strip())
-    except ValueError:
-        date = None
-        errors["date"] = _("Enter a date as YYYY-MM-DD.")
+    date = _date(values["date"])
+    if date is None:
+        errors["date"] = _("Enter a date as YYYY-MM-DD or DD.MM.YYYY.")
     amounts = {}
     for name in ("amount", "balance"):
         amounts[name] = _amount(values[name])

@@ -82,7 +82,7 @@ def test_semicolons_and_decimal_commas(customers):
 
 BAD_ROWS = [
     ("{n},invoice,F-2,2026-13-01,open,1,1", "date"),
-    ("{n},invoice,F-2,01.02.2026,open,1,1", "date"),
+    ("{n},invoice,F-2,31.02.2026,open,1,1", "date"),
     ("99999,invoice,F-2,2026-02-01,open,1,1", "customer_number"),
     ("{n},invoice,F-2,2026-02-01,open,-5,-5", "amount"),
     ("{n},invoice,F-2,2026-02-01,open,5,-5", "balance"),
@@ -148,3 +148,44 @@ def test_unusable_files_are_file_errors(customers, data):
     preview = sales_import_preview(data)
     assert preview.errors and not preview.rows
     assert sales_import(data=data, actor=SYSTEM)[1:] == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2026-02-01", dt.date(2026, 2, 1)),
+        ("01.02.2026", dt.date(2026, 2, 1)),  # Norwegian Excel
+        ("01-02-2026", dt.date(2026, 2, 1)),  # Danish Excel
+        (" 1/2/2026 ", dt.date(2026, 2, 1)),
+        ("29.02.2024", dt.date(2024, 2, 29)),
+        ("29.02.2026", None),  # no such day
+        ("02/13/2026", None),  # month first is never read
+        ("2026/02/01", None),
+        ("1 februari", None),
+    ],
+)
+def test_dates_as_nordic_spreadsheets_write_them(raw, expected):
+    from sales.imports import _date
+
+    assert _date(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1234.50", Decimal("1234.50")),
+        ("1234,50", Decimal("1234.50")),
+        ("1 234,50", Decimal("1234.50")),
+        ("1\u00a0234,50", Decimal("1234.50")),
+        ("1.234,50", Decimal("1234.50")),  # Danish / Norwegian thousands
+        ("1,234.50", Decimal("1234.50")),
+        ("-1.234,50", Decimal("-1234.50")),
+        ("1,2,3", None),
+        ("abc", None),
+        ("NaN", None),
+    ],
+)
+def test_amounts_as_nordic_spreadsheets_write_them(raw, expected):
+    from sales.imports import _amount
+
+    assert _amount(raw) == expected
