@@ -18,21 +18,18 @@ from itertools import islice
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import CharField, Count, F, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.actors import Actor
 from audit.services import audit_record
 from customers.models import Customer, CustomerStatus
-from notifications.models import OutboundMessage
 from notifications.models import Status as MessageStatus
 from tenancy.context import require_tenant
 from tenancy.memo import batch_reads
 
 from . import selectors
-from .delivery import REFERENCE_PREFIX
 from .models import (
     BatchOutcome,
     BatchSource,
@@ -221,14 +218,9 @@ def _error_code(exc: ValidationError) -> str:
 
 def unsettled_messages(batch_id: int) -> int:
     """The batch's messages that no provider has taken or refused yet (queued, sending)."""
-    references = (
-        ConsentBatchItem.objects.filter(batch_id=batch_id, request__isnull=False)
-        .annotate(ref=Concat(Value(REFERENCE_PREFIX), Cast("request_id", CharField())))
-        .values("ref")
+    return selectors.batch_message_count(
+        batch_id, statuses=[MessageStatus.QUEUED, MessageStatus.SENDING]
     )
-    return OutboundMessage.objects.filter(
-        reference__in=Subquery(references), status__in=[MessageStatus.QUEUED, MessageStatus.SENDING]
-    ).count()
 
 
 def _finish(batch_id: int, actor: Actor) -> bool:

@@ -272,3 +272,23 @@ def batch_unreachable(batch):
         )
         .order_by("customer__sort_name", "customer__number", "pk")
     )
+
+
+def batch_message_count(batch_id: int, *, statuses) -> int:
+    """How many of the batch's messages (one per request asked) are in one of ``statuses``."""
+    from django.db.models import CharField, Subquery, Value
+    from django.db.models.functions import Cast, Concat
+
+    from notifications.models import OutboundMessage
+
+    from .delivery import REFERENCE_PREFIX
+    from .models import ConsentBatchItem
+
+    references = (
+        ConsentBatchItem.objects.filter(batch_id=batch_id, request__isnull=False)
+        .annotate(ref=Concat(Value(REFERENCE_PREFIX), Cast("request_id", CharField())))
+        .values("ref")
+    )
+    return OutboundMessage.objects.filter(
+        reference__in=Subquery(references), status__in=list(statuses)
+    ).count()

@@ -30,6 +30,7 @@ from audit.services import audit_record
 from customers import exports
 from customers.forms_lists import FILTER_KEYS, CustomerFilterForm
 from customers.selectors import customer_list, selection_of
+from notifications.models import Status as MessageStatus
 from notifications.selectors import notification_settings
 from tenancy.decorators import tenant_perm_required
 from tenancy.forms import apply_service_errors
@@ -182,6 +183,10 @@ def batch_detail(request, pk: int):
         "unsettled": batches.unsettled_messages(batch.pk)
         if running and batch.done_count >= batch.total
         else 0,
+        # Sends cut off where the provider cannot tell: they wait on "Messages to check".
+        "uncertain": 0
+        if running
+        else selectors.batch_message_count(batch.pk, statuses=[MessageStatus.UNCERTAIN]),
     }
     partial = request.htmx and not request.htmx.history_restore_request
     template = "consent/batch_progress.html" if partial else "consent/batch_detail.html"

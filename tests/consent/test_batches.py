@@ -477,3 +477,17 @@ def test_update_consent_button_refreshes_and_goes_back(personas, in_a, mixed):
     other = personas.client(personas.bob).post("/consent/refresh/", {"next": "https://evil.test/"})
     assert other["Location"] == "/t/nordljus/customers/"
     assert personas.client(personas.bob).get("/consent/refresh/").status_code == 405
+
+
+def test_a_done_batch_points_at_messages_that_wait_for_a_person(personas, in_a, mixed):
+    batch = _started(in_a, mixed)
+    with in_a():
+        consent_batch_chunk(batch_id=batch.pk)
+        first, *rest = OutboundMessage.objects.order_by("pk")
+        OutboundMessage.objects.filter(pk=first.pk).update(status="uncertain")
+        for message in rest:
+            message_send(message_id=message.pk)
+        assert consent_batch_try_finish(batch_id=batch.pk) is True
+    html = personas.client(personas.bob).get(f"/consent/batches/{batch.pk}/").content.decode()
+    assert "1 message may not have gone out" in html
+    assert "/messages/uncertain/" in html
