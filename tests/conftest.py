@@ -14,20 +14,10 @@ from django.db import connections, transaction
 from django.utils import translation
 from psycopg import sql
 
+from tests.db import owner_conninfo
 from tests.factories import ApiKeyFactory, MembershipFactory, TenantFactory, UserFactory
 
 pytest_plugins = ["tests.personas", "tests.smtp"]
-
-
-def _owner_conninfo(dbname: str) -> str:
-    cfg = settings.DATABASES["owner"]
-    return psycopg.conninfo.make_conninfo(
-        dbname=dbname,
-        user=cfg["USER"],
-        password=cfg.get("PASSWORD") or None,
-        host=cfg.get("HOST") or None,
-        port=cfg.get("PORT") or None,
-    )
 
 
 def _use_database(name: str) -> None:
@@ -38,7 +28,7 @@ def _use_database(name: str) -> None:
 
 
 def _drop(name: str) -> None:
-    with psycopg.connect(_owner_conninfo("postgres"), autocommit=True) as conn:
+    with psycopg.connect(owner_conninfo("postgres"), autocommit=True) as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
@@ -49,7 +39,7 @@ def django_db_setup(django_db_blocker, worker_id, testrun_uid):
     # Unique per run as well as per worker: concurrent runs may share one server.
     name = f"test_kundreg_{testrun_uid[:8]}_{worker_id}"
     _drop(name)
-    with psycopg.connect(_owner_conninfo("postgres"), autocommit=True) as conn:
+    with psycopg.connect(owner_conninfo("postgres"), autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     _use_database(name)
     with django_db_blocker.unblock():

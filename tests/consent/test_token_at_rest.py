@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 
-import psycopg
-import pytest
 from django.conf import settings
 from django.core import mail
 from django.test import Client
@@ -22,6 +20,7 @@ from consent.tokens import request_token
 from notifications.models import OutboundMessage
 from notifications.sending import message_send
 from tenancy.context import tenant_context, tenant_scope
+from tests.db import superuser
 from tests.factories import make_customer
 
 from .conftest import SV_TEXT
@@ -30,22 +29,9 @@ LINK = re.compile(r"/c/([A-Za-z0-9_-]+)")
 SYSTEM = Actor.system("test")
 
 
-def _superuser():
-    from config.embedded import SUPERUSER
-
-    cfg = settings.DATABASES["owner"]
-    conninfo = psycopg.conninfo.make_conninfo(
-        dbname=cfg["NAME"], user=SUPERUSER, host=cfg.get("HOST") or None, port=cfg.get("PORT")
-    )
-    try:
-        return psycopg.connect(conninfo, autocommit=True)
-    except psycopg.OperationalError as exc:  # an external server: no superuser to borrow
-        pytest.skip(f"needs the embedded server's superuser: {exc}")
-
-
 def _rows_containing(needle: str) -> list[str]:
     hits = []
-    with _superuser() as su:
+    with superuser(settings.DATABASES["owner"]["NAME"]) as su:
         tables = [
             row[0]
             for row in su.execute(

@@ -15,7 +15,6 @@ import psycopg
 import pytest
 import requests
 import responses
-from django.conf import settings
 from django.core import mail
 from django.db import connection
 from django.utils import timezone
@@ -28,6 +27,7 @@ from notifications.sending import message_send
 from notifications.services import message_decide, message_queue
 from notifications.sweep import message_sweep
 from tenancy.context import tenant_context, tenant_scope
+from tests.db import owner_conninfo
 
 from .conftest import TWILIO_MESSAGES_URL, enable_sms, twilio_message_json, wait_for
 
@@ -50,15 +50,7 @@ def _queue_sms(personas):
 
 def _owner_status(message_id: int, tenant_id: int) -> str:
     """The message's status as another connection sees it: what is committed."""
-    cfg = settings.DATABASES["owner"]
-    conninfo = psycopg.conninfo.make_conninfo(
-        dbname=cfg["NAME"],
-        user=cfg["USER"],
-        password=cfg.get("PASSWORD") or None,
-        host=cfg.get("HOST") or None,
-        port=cfg.get("PORT") or None,
-    )
-    with psycopg.connect(conninfo) as other:
+    with psycopg.connect(owner_conninfo()) as other:
         other.execute("SELECT set_config('app.tenant_id', %s, false)", [str(tenant_id)])
         (status,) = other.execute(
             "SELECT status FROM notifications_outboundmessage WHERE id = %s", [message_id]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from contextlib import contextmanager
 
-import psycopg
 import pytest
 from django.conf import settings
 from django.db import connections, models, transaction
@@ -20,6 +19,7 @@ from tenancy.checks import (
 )
 from tenancy.models import TenantOwnedModel
 from tenancy.rls import add_tenant_fk_sql, enable_sql
+from tests.db import superuser
 
 
 @pytest.mark.django_db(databases=["default", "owner"])
@@ -181,26 +181,6 @@ def test_a_foreign_key_between_tenant_tables_without_its_twin_fails_e004(live_db
 # --- E002: membership of privileged roles ---------------------------------------------
 
 
-def _superuser_conninfo() -> str:
-    """The embedded server's superuser (the owner may not create roles)."""
-    from config.embedded import SUPERUSER
-
-    cfg = settings.DATABASES["owner"]
-    return psycopg.conninfo.make_conninfo(
-        dbname="postgres", user=SUPERUSER, host=cfg.get("HOST") or None, port=cfg.get("PORT")
-    )
-
-
-@contextmanager
-def _superuser():
-    try:
-        conn = psycopg.connect(_superuser_conninfo(), autocommit=True)
-    except psycopg.OperationalError as exc:  # an external server: no superuser to borrow
-        pytest.skip(f"needs the embedded server's superuser: {exc}")
-    with conn:
-        yield conn
-
-
 @contextmanager
 def _runtime_alias_as(role: str):
     """The checks' runtime connection, logged in as ``role`` to the test database."""
@@ -236,7 +216,7 @@ def test_a_runtime_role_in_a_privileged_role_fails_e002(live_db, power, expected
     app, middle, powerful = (f"kundreg_t_{suffix}_{n}" for n in ("app", "mid", "pow"))
     owner_role = settings.DATABASES["owner"]["USER"]
     ident = sql.Identifier
-    with _superuser() as su:
+    with superuser() as su:
         if power == "OWNER":
             powerful = owner_role
         else:
@@ -265,7 +245,7 @@ def test_a_runtime_role_in_a_harmless_role_passes_e002(live_db):
     suffix = uuid.uuid4().hex[:8]
     app, plain = f"kundreg_t_{suffix}_app", f"kundreg_t_{suffix}_plain"
     ident = sql.Identifier
-    with _superuser() as su:
+    with superuser() as su:
         su.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(ident(plain)))
         su.execute(sql.SQL("CREATE ROLE {} LOGIN IN ROLE {}").format(ident(app), ident(plain)))
         try:
