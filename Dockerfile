@@ -8,12 +8,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first, so a code change does not reinstall them.
-# (pyproject.toml installs no packages of its own: the code runs from /app.)
-COPY pyproject.toml ./
-RUN pip install .
+# Dependencies first, so a code change does not reinstall them: exactly the versions of the lock
+# file, each download checked against its hash (`make lock` writes it from pyproject.toml).
+# Runtime packages only: the embedded servers, honcho and the test tools are development's
+# (requirements/dev.txt). The project itself is not installed: the code runs from /app.
+COPY requirements/prod.txt ./requirements/prod.txt
+RUN pip install --no-deps --require-hashes -r requirements/prod.txt
 
-# Explicit paths, not `COPY . .`: var/ (the embedded servers' data) and .venv/ stay out.
+# Explicit paths, not `COPY . .`: var/ (the embedded servers' data), .venv/, .env and the tests
+# stay out.
 COPY manage.py ./
 COPY config ./config
 COPY tenancy ./tenancy
@@ -27,22 +30,22 @@ COPY reports ./reports
 COPY templates ./templates
 COPY static ./static
 COPY locale ./locale
+COPY deploy/start-web.sh ./deploy/start-web.sh
 
-# Static files and translations are built into the image. These placeholder values only let the
-# settings import; nothing connects to them during the build.
-RUN DJANGO_SETTINGS_MODULE=config.settings.prod \
-    SECRET_KEY=build-only-placeholder-secret-key-0123456789abcdefghijklmnopqrstuvwxyz \
-    AUDIT_CHAIN_KEY=build-only-placeholder-audit-key-0123456789abcdef \
-    ALLOWED_HOSTS=build.invalid \
-    DATABASE_URL=postgresql://build:build@build.invalid/build \
-    MIGRATION_DATABASE_URL=postgresql://build:build@build.invalid/build \
-    REDIS_URL=redis://build.invalid:6379/0 \
-    sh -c 'python manage.py compile_translations && python manage.py collectstatic --no-input -v 0' \
- && useradd --system --create-home --home-dir /home/kundreg kundreg \
+# Translations and static files are built into the image with the build's own settings: no
+# secret, no provider, no server (config/settings/build.py). tests/deploy/test_image_build.py
+# runs this step outside Docker with exactly this environment.
+RUN DJANGO_SETTINGS_MODULE=config.settings.build python manage.py compile_translations \
+ && DJANGO_SETTINGS_MODULE=config.settings.build python manage.py collectstatic --no-input -v 0
+
+RUN useradd --system --create-home --home-dir /home/kundreg kundreg \
  && mkdir -p /app/var/media /app/var/audit-checkpoints \
  && chown -R kundreg:kundreg /app/var
 
 USER kundreg
 ENV DJANGO_SETTINGS_MODULE=config.settings.prod
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# On its own (`docker run`), the image does what compose's web does: migrate, refuse to serve when
+# the runtime role could bypass row security or a deployment check fails, then gunicorn. Worker
+# and beat give their own command (docker-compose.yml).
+CMD ["sh", "/app/deploy/start-web.sh"]

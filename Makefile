@@ -9,7 +9,7 @@ EMBEDDED := $(PY) -m config.embedded run --
 PORT ?= 8000
 export PORT
 
-.PHONY: install run test bench lint fmt check messages browser clean stop
+.PHONY: install run test bench lint fmt check messages browser clean stop lock
 
 install: $(STAMP)
 
@@ -40,6 +40,15 @@ fmt: install
 
 messages: install
 	DJANGO_SETTINGS_MODULE=config.settings.dev $(EMBEDDED) $(PY) manage.py merge_translation_fragments
+
+# Lock files with hashes: requirements/prod.txt (the image's), requirements/dev.txt (the same
+# versions plus development's). Versions already locked stay: `make lock LOCK_ARGS=--upgrade`.
+LOCK := $(VENV)/bin/uv pip compile pyproject.toml --quiet --generate-hashes --universal \
+	--python-version 3.11 --custom-compile-command "make lock" $(LOCK_ARGS)
+lock: install
+	mkdir -p requirements
+	$(LOCK) -o requirements/prod.txt
+	$(LOCK) --extra dev -c requirements/prod.txt -o requirements/dev.txt
 
 # Browser tests drive Debian's Chromium (never a downloaded browser).
 browser:

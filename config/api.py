@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -21,12 +22,17 @@ from tenancy.client_ip import client_ip
 logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-PROBLEM_BASE = "https://kundreg.example/problems/"
+
+
+def problem_type(kind: str) -> str:
+    """A problem's type URI (RFC 9457): ``SITE_URL/problems/<kind>``, under this deployment's
+    own address (production refuses to start without SITE_URL)."""
+    return f"{settings.SITE_URL}/problems/{kind}"
 
 
 def problem(status_code: int, title: str, detail: str = "", *, kind: str = "", **extra) -> Response:
     body = {
-        "type": PROBLEM_BASE + (kind or str(status_code)),
+        "type": problem_type(kind or str(status_code)),
         "title": title,
         "status": status_code,
         "detail": detail or title,

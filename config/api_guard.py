@@ -31,11 +31,11 @@ def _nul_message() -> str:
 
 def problem_json(status: int, kind: str, detail: str, *, errors=None) -> JsonResponse:
     """A problem+json answer outside DRF (middleware, plain Django views)."""
-    from config.api import PROBLEM_BASE, PROBLEM_CONTENT_TYPE
+    from config.api import PROBLEM_CONTENT_TYPE, problem_type
     from config.api_errors import status_title
 
     body = {
-        "type": PROBLEM_BASE + kind,
+        "type": problem_type(kind),
         "title": status_title(status),
         "status": status,
         "detail": detail,

@@ -32,7 +32,10 @@ PROBLEM = {
         "type": {
             "type": "string",
             "format": "uri",
-            "description": "What kind of problem this is; stable, for a client to branch on.",
+            "description": (
+                "What kind of problem this is: `<site>/problems/<kind>` under the server's own "
+                "address; stable, for a client to branch on."
+            ),
         },
         "title": {"type": "string", "description": "A short summary of the kind of problem."},
         "status": {"type": "integer", "description": "The HTTP status code."},

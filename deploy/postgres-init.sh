@@ -1,21 +1,98 @@
 #!/bin/sh
-# Run once by the postgres image on an empty data directory (/docker-entrypoint-initdb.d).
-# Two roles (docs/adr/0002-two-database-roles.md):
-#   kundreg_owner  owns the database and its tables, runs migrations (MIGRATION_DATABASE_URL);
-#   kundreg_app    what the application connects as (DATABASE_URL): not superuser, not owner,
-#                  no BYPASSRLS, so row-level security applies to every query it makes.
-# `manage.py migrate` (as the owner) grants kundreg_app its table privileges afterwards.
+# Kundreg's database and its two roles (docs/adr/0002-two-database-roles.md):
+#   owner role    owns the database and its tables, runs migrations (MIGRATION_DATABASE_URL);
+#   runtime role  what the application connects as (DATABASE_URL): not superuser, not owner,
+#                 no BYPASSRLS, so row-level security applies to every query it makes.
+# `manage.py migrate` (as the owner) grants the runtime role its table privileges afterwards.
+#
+# Names (defaults): KUNDREG_DB_NAME (kundreg), KUNDREG_OWNER_ROLE (kundreg_owner),
+# KUNDREG_APP_ROLE (kundreg_app); passwords: KUNDREG_OWNER_PASSWORD, KUNDREG_APP_PASSWORD.
+# Roles are cluster-wide: on a server shared with other databases give each installation
+# names of its own, and use the same names in DATABASE_URL and MIGRATION_DATABASE_URL.
+#
+# Safe to run again: missing roles and the database are created, existing ones are brought to
+# the state above (login, the passwords given here, so a re-run rotates them; database owner;
+# PUBLIC may not connect). A role that already exists with SUPERUSER or BYPASSRLS loses it;
+# only a superuser may do that, so under any other admin the script stops with an error.
+#
+# Where it runs:
+# - the postgres image, once, on an empty data directory (docker-compose.yml mounts it into
+#   /docker-entrypoint-initdb.d): as POSTGRES_USER, over the local socket;
+# - by hand against a managed or shared PostgreSQL, as an admin that may create roles and
+#   databases; it need not be superuser (RDS's master user, Azure's or Cloud SQL's admin). It
+#   connects with libpq's variables:
+#     PGHOST=db.example.com PGUSER=admin PGPASSWORD=... KUNDREG_DB_NAME=kundreg_prod \
+#     KUNDREG_OWNER_ROLE=kundreg_prod_owner KUNDREG_APP_ROLE=kundreg_prod_app \
+#     KUNDREG_OWNER_PASSWORD=... KUNDREG_APP_PASSWORD=... sh deploy/postgres-init.sh
+#   Such an admin is made a member of the owner role, as PostgreSQL requires of whoever gives
+#   a database to a role.
 set -eu
 : "${KUNDREG_OWNER_PASSWORD:?set KUNDREG_OWNER_PASSWORD}"
 : "${KUNDREG_APP_PASSWORD:?set KUNDREG_APP_PASSWORD}"
 
-psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \
-    -v owner_password="$KUNDREG_OWNER_PASSWORD" -v app_password="$KUNDREG_APP_PASSWORD" <<'SQL'
-CREATE ROLE kundreg_owner LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE
-    PASSWORD :'owner_password';
-CREATE ROLE kundreg_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE
-    PASSWORD :'app_password';
-CREATE DATABASE kundreg OWNER kundreg_owner;
-REVOKE ALL ON DATABASE kundreg FROM PUBLIC;
-GRANT CONNECT, TEMPORARY ON DATABASE kundreg TO kundreg_app;
+# In the postgres image: its superuser and database. Elsewhere: PGUSER, PGDATABASE or postgres.
+if [ -n "${POSTGRES_USER:-}" ]; then
+    PGUSER="${PGUSER:-$POSTGRES_USER}"
+    export PGUSER
+fi
+PGDATABASE="${PGDATABASE:-${POSTGRES_DB:-postgres}}"
+export PGDATABASE
+
+psql -X -q -v ON_ERROR_STOP=1 \
+    -v db="${KUNDREG_DB_NAME:-kundreg}" \
+    -v owner="${KUNDREG_OWNER_ROLE:-kundreg_owner}" \
+    -v app="${KUNDREG_APP_ROLE:-kundreg_app}" \
+    -v owner_password="$KUNDREG_OWNER_PASSWORD" \
+    -v app_password="$KUNDREG_APP_PASSWORD" <<'SQL'
+SET client_min_messages = warning;
+
+-- A role that exists and could bypass row security: only a superuser may take that away.
+-- Under another admin, stop before changing anything, and say so.
+SELECT format(
+           'DO $stop$ BEGIN RAISE EXCEPTION %L; END $stop$',
+           format('role %s has SUPERUSER or BYPASSRLS, which only a superuser can take away: '
+                  'run this script as one, or choose other role names', rolname)
+       )
+  FROM pg_roles
+ WHERE rolname IN (:'owner', :'app') AND (rolsuper OR rolbypassrls)
+   AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+\gexec
+
+-- The roles, when missing. Neither may bypass row security; neither creates roles or databases.
+SELECT format('CREATE ROLE %I NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION', r)
+  FROM (VALUES (:'owner'), (:'app')) AS wanted (r)
+ WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r)
+\gexec
+
+-- Roles that existed: take away what would bypass row security, then login and the passwords
+-- given here.
+SELECT format(
+           'ALTER ROLE %I%s%s', rolname,
+           CASE WHEN rolsuper THEN ' NOSUPERUSER' ELSE '' END,
+           CASE WHEN rolbypassrls THEN ' NOBYPASSRLS' ELSE '' END
+       )
+  FROM pg_roles
+ WHERE rolname IN (:'owner', :'app') AND (rolsuper OR rolbypassrls)
+\gexec
+ALTER ROLE :"owner" WITH LOGIN PASSWORD :'owner_password';
+ALTER ROLE :"app" WITH LOGIN PASSWORD :'app_password';
+
+-- Giving a database to a role needs the right to act as it: an admin that is not superuser
+-- (managed PostgreSQL) becomes a member of the owner role.
+SELECT format('GRANT %I TO CURRENT_USER', :'owner')
+ WHERE NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+\gexec
+
+-- The database, owned by the owner role (also when it existed, e.g. made by a cloud console).
+SELECT format('CREATE DATABASE %I OWNER %I ENCODING %L TEMPLATE template0', :'db', :'owner', 'UTF8')
+ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db')
+\gexec
+SELECT format('ALTER DATABASE %I OWNER TO %I', datname, :'owner')
+  FROM pg_database
+ WHERE datname = :'db' AND datdba <> (SELECT oid FROM pg_roles WHERE rolname = :'owner')
+\gexec
+
+-- Only the two roles (and superusers) connect; the runtime role gets no more than that here.
+REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
+GRANT CONNECT, TEMPORARY ON DATABASE :"db" TO :"app";
 SQL

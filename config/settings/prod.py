@@ -3,6 +3,9 @@
 Passes `manage.py check --deploy` with no warnings.
 """
 
+from email.utils import parseaddr
+from urllib.parse import urlsplit
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
@@ -26,6 +29,15 @@ if (
         "other than SECRET_KEY."
     )
 
+# Links in email and SMS, Twilio's callbacks and the API's problem types are built from it:
+# the default (http://127.0.0.1:8000) would send every customer a dead link.
+_site = urlsplit(env.str("SITE_URL", default=""))
+if _site.scheme not in ("http", "https") or not _site.hostname:
+    raise ImproperlyConfigured(
+        "SITE_URL must be set to the address users reach Kundreg at, "
+        "e.g. https://kundreg.example.com."
+    )
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
@@ -40,6 +52,23 @@ X_FRAME_OPTIONS = "DENY"
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://localhost:25")
 vars().update(EMAIL_CONFIG)
+# No default sender: real relays reject mail from base.py's no-reply@kundreg.localhost.
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="")
+_from_domain = parseaddr(DEFAULT_FROM_EMAIL)[1].rpartition("@")[2].lower().rstrip(".")
+if "." not in _from_domain or _from_domain.rsplit(".", 1)[1] in {
+    "example",
+    "internal",
+    "invalid",
+    "local",
+    "localdomain",
+    "localhost",
+    "test",
+}:
+    raise ImproperlyConfigured(
+        "DEFAULT_FROM_EMAIL must be set to a sender address on your own mail domain, "
+        "e.g. 'Kundreg <no-reply@your-company.se>'."
+    )
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 if NOTIFICATIONS_ANYMAIL_ESP:  # noqa: F405
     # e.g. ANYMAIL_ESP=mailgun with ANYMAIL_MAILGUN_API_KEY=...; the ANYMAIL dict itself
     # (with the webhook secret, also from *_FILE) is built in base.py. check --deploy

@@ -391,6 +391,8 @@ def _import_prod(monkeypatch, **env: str):
     monkeypatch.setenv("SECRET_KEY", STRONG_SECRET)
     monkeypatch.setenv("ALLOWED_HOSTS", "kundreg.example")
     monkeypatch.setenv("SMS_BACKEND", "notifications.backends.file.FileBackend")
+    monkeypatch.setenv("SITE_URL", "https://kundreg.example")
+    monkeypatch.setenv("DEFAULT_FROM_EMAIL", "no-reply@kundreg.example.com")
     for name in ("SECRET_KEY_FILE", "AUDIT_CHAIN_KEY", "AUDIT_CHAIN_KEY_FILE"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():

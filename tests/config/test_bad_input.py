@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from audit.forms import AuditFilterForm
@@ -24,7 +25,7 @@ def _problem(response, status: int) -> dict:
     assert response["Content-Type"] == "application/problem+json"
     body = response.json()
     assert body["status"] == status and body["title"] and body["detail"]
-    assert body["type"].startswith("https://kundreg.example/problems/")
+    assert body["type"].startswith(settings.SITE_URL + "/problems/")
     return body
 
 

@@ -43,6 +43,8 @@ def _prod_env(**extra: str) -> dict[str, str]:
             "SECRET_KEY": "".join(secrets.choice(alphabet) for _ in range(60)),
             "AUDIT_CHAIN_KEY": secrets.token_hex(32),
             "ALLOWED_HOSTS": "kundreg.example",
+            "SITE_URL": "https://kundreg.example",
+            "DEFAULT_FROM_EMAIL": "Kundreg <no-reply@kundreg.example.com>",
             "DATABASE_URL": _database_url("default"),
             "MIGRATION_DATABASE_URL": _database_url("owner"),
             "REDIS_URL": settings.REDIS_URL,
