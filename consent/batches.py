@@ -58,6 +58,7 @@ ERRORS = {
     "no_mobile": _("No mobile number"),
     "no_address": _("Neither email nor mobile number"),
     "sms_not_enabled": _("SMS is not enabled for the company"),
+    "sms_cap_reached": _("The company's monthly SMS limit is reached"),
     "no_terms": _("No consent text in the customer's language"),
     "invalid": _("The request could not be created"),
 }

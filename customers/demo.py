@@ -151,7 +151,7 @@ def seed_customers(*, tenant, rng, size, stdout) -> None:
         address_add(
             customer=customer,
             actor=ACTOR,
-            kind="head_office",
+            kind="postal",
             line1=f"{rng.choice(STREETS)} {rng.randint(1, 120)}",
             postcode=postcode,
             city=city,

@@ -140,10 +140,22 @@ class NotificationSettings(TenantOwnedModel):
         _("SMS sender"),
         max_length=20,
         blank=True,
-        help_text=_("Sender number (E.164); empty uses the platform's messaging service."),
+        help_text=_(
+            "Sender name (up to 11 letters, digits and spaces) or number (E.164); "
+            "empty uses the platform's messaging service."
+        ),
     )
     send_rate_per_second = models.PositiveSmallIntegerField(
         _("messages per second"), default=5, validators=[MinValueValidator(1)]
+    )
+    # The admin's monthly cap (services.sms_settings_update); empty: no cap.
+    sms_monthly_cap = models.PositiveIntegerField(
+        _("SMS per month"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    # SMS queued in the calendar month (tenant's time zone) that starts on sms_month.
+    sms_month = models.DateField(_("SMS count month"), null=True, blank=True, editable=False)
+    sms_month_count = models.PositiveIntegerField(
+        _("SMS queued this month"), default=0, editable=False
     )
 
     class Meta:

@@ -90,3 +90,15 @@ def messages_uncertain():
         .select_related("customer")
         .order_by("claimed_at", "pk")
     )
+
+
+def sms_sent_this_month() -> int:
+    """SMS the active tenant queued this calendar month (its time zone), as the cap counts."""
+    import zoneinfo
+
+    from tenancy.context import require_tenant
+
+    row = NotificationSettings.objects.only("sms_month", "sms_month_count").first()
+    tenant = require_tenant()
+    month = timezone.localdate(timezone=zoneinfo.ZoneInfo(tenant.time_zone)).replace(day=1)
+    return row.sms_month_count if row is not None and row.sms_month == month else 0

@@ -6,9 +6,13 @@ Sending itself (claim, provider call, result) lives in ``sending.py``.
 from __future__ import annotations
 
 import logging
+import re
+import zoneinfo
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone, translation
@@ -19,6 +23,7 @@ from tenancy.context import require_tenant
 from .models import (
     Channel,
     MessageEvent,
+    NotificationSettings,
     OutboundMessage,
     Status,
 )
@@ -56,6 +61,19 @@ class SmsNotEnabled(ValidationError):
         super().__init__(
             _("SMS is not enabled for this company. An administrator can subscribe to SMS."),
             code="sms_not_enabled",
+        )
+
+
+class SmsCapReached(ValidationError):
+    """The tenant has queued its monthly cap of SMS (``sms_settings_update``)."""
+
+    def __init__(self):
+        super().__init__(
+            _(
+                "The company's monthly SMS limit is reached. "
+                "An administrator can raise it in the SMS settings."
+            ),
+            code="sms_cap_reached",
         )
 
 
@@ -99,6 +117,8 @@ def message_queue(
             subject = render_plain(f"notifications/{template}.subject.txt", context)
             subject = " ".join(subject.split())
     with transaction.atomic():
+        if channel == Channel.SMS:
+            _sms_month_take()
         message = OutboundMessage.objects.create(
             customer=customer,
             channel=channel,
@@ -196,6 +216,133 @@ def message_poll(*, message: OutboundMessage, backend) -> bool:
         error_code=state.error_code,
     )
     return True
+
+
+def _sms_month_take() -> None:
+    """Count one SMS against this month's cap; ``SmsCapReached`` when none is left.
+
+    One UPDATE that tests and counts: it locks the settings row until the caller's
+    transaction ends, so two concurrent sends cannot both take the last one, and a send
+    that is rolled back gives its count back.
+    """
+    tenant = require_tenant()
+    month = timezone.localdate(timezone=zoneinfo.ZoneInfo(tenant.time_zone)).replace(day=1)
+    taken = NotificationSettings.objects.filter(
+        Q(sms_monthly_cap__isnull=True)
+        | ~Q(sms_month=month)
+        | Q(sms_month_count__lt=F("sms_monthly_cap"))
+    ).update(
+        sms_month=month,
+        sms_month_count=Case(
+            When(sms_month=month, then=F("sms_month_count") + 1), default=Value(1)
+        ),
+    )
+    if not taken:
+        raise SmsCapReached()
+
+
+# An alphanumeric sender ID (GSM: up to 11 characters, at least one letter) or a number.
+SMS_SENDER_NAME = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
+SMS_SENDER_NUMBER = re.compile(r"\+[1-9][0-9]{6,14}")
+
+
+def _sender_type(sender: str) -> str:
+    """What the audit log says of a sender instead of the value (which may be a person's)."""
+    if not sender:
+        return "platform"
+    return "number" if sender.startswith("+") else "name"
+
+
+def sms_sender_clean(sender: str) -> str:
+    """The sender as stored: a sender name as typed (trimmed), a number in E.164."""
+    sender = (sender or "").strip()
+    if not sender:
+        return ""
+    if sender[0] in "+0" or sender.replace(" ", "").replace("-", "").isdigit():
+        compact = "".join(sender.replace("-", " ").split())
+        if SMS_SENDER_NUMBER.fullmatch(compact):
+            try:
+                number = phonenumbers.parse(compact)
+            except phonenumbers.NumberParseException:
+                number = None
+            if number is not None and phonenumbers.is_valid_number(number):
+                return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        raise ValidationError(
+            {"sms_sender": _("Give the number in international form, e.g. +46701234567.")},
+            code="invalid",
+        )
+    if not SMS_SENDER_NAME.fullmatch(sender):
+        raise ValidationError(
+            {
+                "sms_sender": _(
+                    "A sender name has at most 11 characters: letters A-Z, digits and "
+                    "spaces, at least one letter."
+                )
+            },
+            code="invalid",
+        )
+    return sender
+
+
+def sms_settings_update(
+    *, enabled: bool, sender: str, monthly_cap: int | None, actor
+) -> NotificationSettings:
+    """An administrator switches SMS on or off, with the sender and the monthly cap.
+
+    Switching on needs a monthly cap (a whole number, 1 or more): SMS costs money per
+    message. The audit entry holds old and new values, except the sender itself (a
+    number may be a person's): only whether it is a name, a number or the platform's.
+    """
+    from audit.services import audit_record
+
+    sender = sms_sender_clean(sender)
+    if monthly_cap is not None and (
+        isinstance(monthly_cap, bool) or not isinstance(monthly_cap, int) or monthly_cap < 1
+    ):
+        raise ValidationError(
+            {"sms_monthly_cap": _("Give a whole number of messages, 1 or more.")}, code="invalid"
+        )
+    if enabled and monthly_cap is None:
+        raise ValidationError(
+            {"sms_monthly_cap": _("Give the most SMS the company may send in a month.")},
+            code="required",
+        )
+    with transaction.atomic():
+        current, _created = NotificationSettings.objects.select_for_update().get_or_create(
+            tenant=require_tenant()
+        )
+        before = {
+            "enabled": current.sms_enabled,
+            "sender": _sender_type(current.sms_sender),
+            "monthly_cap": current.sms_monthly_cap,
+        }
+        sender_changed = current.sms_sender != sender
+        current.sms_enabled = enabled
+        current.sms_sender = sender
+        current.sms_monthly_cap = monthly_cap
+        current.full_clean()
+        current.save()
+        after = {
+            "enabled": enabled,
+            "sender": _sender_type(sender),
+            "monthly_cap": monthly_cap,
+        }
+        changed = sorted(k for k in after if before[k] != after[k])
+        if sender_changed and "sender" not in changed:
+            changed = sorted([*changed, "sender"])
+        if changed:
+            audit_record(
+                action="notifications.sms_settings_changed",
+                actor=actor,
+                object_type="notification_settings",
+                object_id=current.pk,
+                data={
+                    "fields": changed,
+                    "old": {k: before[k] for k in changed},
+                    "new": {k: after[k] for k in changed},
+                },
+            )
+    return current
 
 
 def notification_settings_update(

@@ -1,4 +1,4 @@
-from .roles import ROLE_PERMISSIONS
+from .roles import ROLE_PERMISSIONS, SETTINGS_AREA_PERMS
 from .selectors import memberships_of
 
 
@@ -7,9 +7,11 @@ def tenancy(request):
     user = getattr(request, "user", None)
     if membership is None or user is None or not user.is_authenticated:
         return {"current_tenant": None, "tenant_memberships": [], "perms_in_tenant": frozenset()}
+    perms = ROLE_PERMISSIONS.get(membership.role, frozenset())
     return {
         "current_tenant": membership.tenant,
         "current_membership": membership,
         "tenant_memberships": memberships_of(user),
-        "perms_in_tenant": ROLE_PERMISSIONS.get(membership.role, frozenset()),
+        "perms_in_tenant": perms,
+        "can_open_settings": bool(perms & SETTINGS_AREA_PERMS),
     }

@@ -63,5 +63,17 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 
+# Each opens at least one page of the settings area (templates/settings/_menu.html).
+SETTINGS_AREA_PERMS = frozenset(
+    {
+        Perm.SETTINGS_EDIT,
+        Perm.CONSENT_TERMS_EDIT,
+        Perm.RETENTION_EDIT,
+        Perm.USERS_MANAGE,
+        Perm.API_KEYS_MANAGE,
+    }
+)
+
+
 def role_has_perm(role: str, perm: str) -> bool:
     return perm in ROLE_PERMISSIONS.get(role, frozenset())

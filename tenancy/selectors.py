@@ -42,3 +42,11 @@ def members_of_current_tenant() -> QuerySet[Membership]:
         .select_related("user")
         .order_by("-is_active", "user__email")
     )
+
+
+def number_series_next(*, series: str, start: int = 1) -> int:
+    """The number the active tenant's ``series`` gives next (``start`` before its first)."""
+    from .models import NumberSeries
+
+    row = NumberSeries.objects.filter(key=series).only("next_value").first()
+    return row.next_value if row is not None else start

@@ -3,6 +3,7 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
+    path("", views.settings_index, name="settings-index"),
     path("tenant/switch/", views.tenant_switch, name="tenant-switch"),
     path("company/", views.tenant_settings, name="tenant-settings"),
     path("members/", views.member_list, name="members"),

@@ -1,4 +1,5 @@
-"""Tenant settings pages: switch tenant, company settings, users, registers, API keys."""
+"""Tenant settings pages: the settings index, switch tenant, company settings, users,
+registers, API keys."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,7 +29,7 @@ from .forms import (
 )
 from .middleware import SESSION_KEY
 from .models import ApiKey, ReferenceEntry, ReferenceRegister, Tenant
-from .roles import Perm, Role
+from .roles import SETTINGS_AREA_PERMS, Perm, Role
 from .url_prefix import company_url
 
 
@@ -45,6 +46,17 @@ def tenant_switch(request):
     # To the new company's home, in its own URLs: a page of the old company (``next``) would
     # name the old company, and another tab keeps acting on the company in its URL.
     return redirect(company_url(membership.tenant))
+
+
+@login_required
+def settings_index(request):
+    """The settings area's landing page: the menu of the pages this role may open."""
+    membership = getattr(request, "membership", None)
+    if membership is None:
+        raise Http404
+    if not any(membership.has_perm(perm) for perm in SETTINGS_AREA_PERMS):
+        raise PermissionDenied
+    return render(request, "settings/index.html")
 
 
 @tenant_perm_required(Perm.SETTINGS_EDIT)

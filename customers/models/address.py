@@ -11,7 +11,9 @@ from .customer import Customer
 
 
 class AddressKind(models.TextChoices):
-    HEAD_OFFICE = "head_office", _("Head office")
+    """What an address is for. Which address is the head office is ``is_head_office``
+    alone: a kind never says it (it used to, and then disagreed with the flag)."""
+
     POSTAL = "postal", _("Postal address")
     VISITING = "visiting", _("Visiting address")
     INVOICE = "invoice", _("Invoice address")
@@ -34,7 +36,10 @@ class Address(TenantOwnedModel, PostalAddress, Tracked):
                 fields=["tenant", "customer"],
                 condition=Q(is_head_office=True),
                 name="address_one_head_office",
-            )
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="head_office"), name="address_kind_not_head_office"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -127,7 +127,7 @@ def customer_registry_update(
         head = _head_office(customer)
         if head is None:
             address = address_add(
-                customer=customer, actor=actor, user=user, kind=AddressKind.HEAD_OFFICE, **values
+                customer=customer, actor=actor, user=user, kind=AddressKind.POSTAL, **values
             )
             if not address.is_head_office:  # other addresses, none of them the head office
                 head_office_change(address=address, actor=actor, user=user)

@@ -16,17 +16,26 @@ from .history import changes_record, snapshot
 ADDRESS_FIELDS = ("kind", "line1", "line2", "postcode", "city", "country")
 
 
+# The API's alias for "make it the head office" (not a stored kind).
+HEAD_OFFICE_KIND = "head_office"
+
+
 @transaction.atomic
 def address_add(*, customer: Customer, actor: Actor, user=None, **fields) -> Address:
     """Add an address. The customer's first address becomes its head office."""
     require_editable(customer)
+    # API.md lists "head_office" as a kind: it asks for the head office, which is the flag
+    # (ADR 0011); the address itself is then a postal one.
+    wants_head_office = fields.get("kind") == HEAD_OFFICE_KIND
+    if wants_head_office:
+        fields["kind"] = AddressKind.POSTAL
     address = Address(customer=customer, **fields)
     if not address.country:
         address.country = customer.country
     first = not customer.addresses.exists()
     address.is_head_office = first
-    if first and not address.kind:
-        address.kind = AddressKind.HEAD_OFFICE
+    if not address.kind:
+        address.kind = AddressKind.POSTAL  # API.md: without a kind, a postal address
     address.created_by = address.updated_by = signed_in(user)
     address.full_clean(exclude=["tenant", "customer"])
     address.save()
@@ -40,6 +49,8 @@ def address_add(*, customer: Customer, actor: Actor, user=None, **fields) -> Add
         object_id=address.pk,
         data={"customer": customer.pk, "head_office": address.is_head_office},
     )
+    if wants_head_office and not first:
+        head_office_change(address=address, actor=actor, user=user)
     return address
 
 

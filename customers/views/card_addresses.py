@@ -27,7 +27,7 @@ def address_create(request, pk):
     if refused := refuse_if_anonymized(request, customer):
         return refused
     first = not customer.addresses.exists()
-    form = AddressForm(request.POST or None, initial={"kind": "head_office" if first else ""})
+    form = AddressForm(request.POST or None, initial={"kind": "postal" if first else ""})
     if saved := save_and_redirect(
         request,
         form,

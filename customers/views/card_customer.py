@@ -30,7 +30,7 @@ def customer_create(request):
         request.POST or None,
         prefix="address",
         optional=True,
-        initial={"kind": "head_office"},
+        initial={"kind": "postal"},
     )
     if request.method == "POST" and form.is_valid() & address_form.is_valid():
         stage = form

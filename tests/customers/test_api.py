@@ -61,7 +61,7 @@ def test_search_is_accent_and_case_insensitive(api_a, in_a, query):
         make_customer(name="Sørensen & Søn ApS")
     response = api_a.get(URL, {"search": query})
     assert names(response) == ["Østergård Bygg AB"]
-    assert set(response.json()) == {"results", "next", "previous"}
+    assert set(response.json()) == {"results", "next", "previous", "truncated"}
 
 
 @pytest.mark.parametrize(
@@ -223,7 +223,8 @@ def test_create_with_an_address_makes_it_the_head_office(api_a, in_a):
     assert response.status_code == 201, response.content
     assert response.json()["address"] == {**address, "line2": "", "country": "SE"}
     addresses = api_a.get(f"{URL}{response.json()['id']}/addresses/").json()["results"]
-    assert [(a["kind"], a["is_head_office"]) for a in addresses] == [("head_office", True)]
+    # The head office is the flag; no kind says it (issue 14, item 7).
+    assert [(a["kind"], a["is_head_office"]) for a in addresses] == [("postal", True)]
 
 
 def test_a_bad_address_creates_no_customer(api_a, in_a):
@@ -394,8 +395,11 @@ def test_only_retention_editors_change_the_retention_override(personas, in_a):
     with in_a():
         customer = make_customer(name="Arkiv AB")
     url = f"{URL}{customer.pk}/"
+    # Refused by name, not silently dropped (API.md: nothing sent is ignored).
     response = send(personas.client(personas.bob), "patch", url, {"retention_years": 1})
-    assert response.status_code == 200 and response.json()["retention_years"] is None
+    assert errors(response) == {"retention_years": "You may not set this field."}
+    with in_a():
+        assert Customer.objects.get(pk=customer.pk).retention_years is None
     response = send(personas.client(personas.alice), "patch", url, {"retention_years": 10})
     assert response.status_code == 200 and response.json()["retention_years"] == 10
 
@@ -618,14 +622,17 @@ def test_addresses_round_trip_and_head_office_switching(api_a, in_a, a_world):
     w = a_world
     base = f"{URL}{w['customer']}/addresses/"
     first = api_a.get(f"{base}{w['address']}/").json()
-    assert first["is_head_office"] is True and first["kind"] == "head_office"
+    assert first["is_head_office"] is True and first["kind"] == "postal"
     second = send(
         api_a, "post", base, {"kind": "delivery", "line1": "Lagervägen 9", "country": "no"}
     )
     assert second.status_code == 201, second.content
     second = second.json()
     assert second["is_head_office"] is False and second["country"] == "NO"
-    assert "kind" in errors(send(api_a, "post", base, {"line1": "Utan sort"}))
+    # API.md: without a kind, a later address is a postal one.
+    no_kind = send(api_a, "post", base, {"line1": "Utan sort"})
+    assert no_kind.status_code == 201 and no_kind.json()["kind"] == "postal"
+    assert send(api_a, "delete", f"{base}{no_kind.json()['id']}/").status_code == 204
 
     response = send(api_a, "post", f"{base}{second['id']}/make-head-office/")
     assert response.status_code == 200 and response.json()["is_head_office"] is True
