@@ -7,8 +7,8 @@ beyond that — the request's address, the decision's IP, user agent, POS contex
 database, so their fields are blanked through consent_decision_scrub().
 """
 
+from anonymization.registry import IDENTITY, PHONE_EMAIL, Scrub, personal, pii
 from anonymization.registry import NOT_PERSONAL as ND
-from anonymization.registry import Scrub, personal, pii
 
 from .models import (
     ConsentBatch,
@@ -24,15 +24,20 @@ from .models import (
 )
 
 
-def _scrub_decision(decision: ConsentDecision) -> None:
+def _scrub_decisions(pks: list[int]) -> int:
     from .services import consent_decision_scrub
 
-    consent_decision_scrub(customer=decision.customer)
+    return consent_decision_scrub(decision_ids=pks)
 
 
-DECISION_SCRUB = personal(
-    Scrub.CUSTOM, value=_scrub_decision, note="consent_decision_scrub() (append-only table)"
-)
+# Decisions are append-only: the runtime role cannot update them, and the database lets
+# only consent_decision_scrub() blank exactly these four fields, together.
+DECISION_SCRUB = {
+    "ip": personal(Scrub.NULL, category=IDENTITY, note="consent_decision_scrub()"),
+    "user_agent": personal(Scrub.BLANK, category=IDENTITY, note="consent_decision_scrub()"),
+    "context": personal(Scrub.BLANK, category=IDENTITY, note="POS context: staff, till"),
+    "note": personal(Scrub.BLANK, category=IDENTITY, free_text=True),
+}
 
 pii.register(
     ConsentSettings,
@@ -60,7 +65,7 @@ pii.register(
     tenant=ND,
     customer=ND,
     channel=ND,
-    destination=personal(Scrub.BLANK),
+    destination=personal(Scrub.BLANK, category=PHONE_EMAIL),
     language=ND,
     terms=ND,
     token_hash=ND,
@@ -91,13 +96,13 @@ pii.register(
     decided_at=ND,
     actor_type=ND,
     actor_id=ND,
-    ip=DECISION_SCRUB,
-    user_agent=DECISION_SCRUB,
     request=ND,
-    context=DECISION_SCRUB,
     how=ND,
-    note=DECISION_SCRUB,
+    **DECISION_SCRUB,
 )
+# The proof keeps its non-personal part: decision, time, method, terms version and hash.
+pii.reach(ConsentRequest, "customer")
+pii.reach(ConsentDecision, "customer", bulk=_scrub_decisions)
 pii.register(
     ConsentState,
     id=ND,
@@ -141,7 +146,11 @@ pii.register(
     ReplyRoute,
     id=ND,
     sender=ND,
-    number_key=personal(Scrub.DELETE_ROW, note="keyed hash of the number; purged on expiry"),
+    number_key=personal(
+        Scrub.DELETE_ROW,
+        note="keyed hash of the number; purged on expiry",
+        category=PHONE_EMAIL,
+    ),
     code=ND,
     tenant=ND,
     request_id=ND,
@@ -154,10 +163,10 @@ pii.register(
     id=ND,
     tenant=ND,
     received_at=ND,
-    from_number=personal(Scrub.BLANK),
-    number_key=personal(Scrub.BLANK),
+    from_number=personal(Scrub.BLANK, category=PHONE_EMAIL),
+    number_key=personal(Scrub.BLANK, category=PHONE_EMAIL),
     sender=ND,
-    body=personal(Scrub.BLANK),
+    body=personal(Scrub.BLANK, category=PHONE_EMAIL, free_text=True),
     decision=ND,
     code=ND,
     reason=ND,
@@ -167,6 +176,9 @@ pii.register(
     handled_at=ND,
     handled_by=ND,
 )
+pii.reach(ReplyRoute, "request_id", parent=ConsentRequest)
+# A reply staff assigned to a request is that customer's.
+pii.reach(UnmatchedReply, "assigned_request_id", parent=ConsentRequest)
 # A reply no tenant could be told of keeps no number and no text, only the provider's id.
 pii.register(
     UnroutedReply,

@@ -264,6 +264,10 @@ class NoAddressError(ValidationError):
     """The customer has no address for the chosen channel (the API answers 422)."""
 
 
+class NoTermsError(ValidationError):
+    """No consent text is published in the request's language (the API answers 422)."""
+
+
 @transaction.atomic
 def consent_request_create(
     *, customer, channel: str, language: str | None = None, actor: Actor, batch=None
@@ -272,7 +276,8 @@ def consent_request_create(
 
     The link is ``tokens.consent_link(token)``; the queued message holds a marker that
     becomes the link only as it is sent. Raises NoAddressError when the customer has
-    no address for the channel, ValidationError when no terms exist for the language.
+    no address for the channel, NoTermsError when no terms exist for the language, and
+    notifications' SmsNotEnabled / SmsCapReached when an SMS may not be sent.
     """
     tenant = require_tenant()
     try:
@@ -286,7 +291,7 @@ def consent_request_create(
         raise ValidationError({"language": _("Choose one of the offered languages.")})
     terms = selectors.terms_current(language=language)
     if terms is None:
-        raise ValidationError({"language": _("No consent text is published in this language yet.")})
+        raise NoTermsError({"language": _("No consent text is published in this language yet.")})
     # The id first: the token is derived from it (consent.tokens), and only its hash is stored.
     request_id = _next_id(ConsentRequest)
     token = tokens.request_token(request_id, tokens.FIRST)
@@ -487,11 +492,19 @@ def consent_record(
     return proof
 
 
-def consent_decision_scrub(*, customer) -> int:
-    """Erasure: blank IP, user agent, POS context and note of a customer's decisions."""
-    from django.db import connection
+def consent_decision_scrub(*, customer=None, decision_ids=None) -> int:
+    """Erasure: blank IP, user agent, POS context and note of decisions (append-only).
 
+    The erasure engine passes a chunk's ``decision_ids`` (consent/pii.py); ``customer``
+    scrubs one customer's. Only rows of the active tenant change.
+    """
     require_tenant()
+    if decision_ids is None:
+        decision_ids = list(
+            ConsentDecision.objects.filter(customer=customer).values_list("pk", flat=True)
+        )
+    if not decision_ids:
+        return 0
     with connection.cursor() as cursor:
-        cursor.execute("SELECT consent_decision_scrub(%s)", [customer.pk])
+        cursor.execute("SELECT consent_decision_scrub(%s::bigint[])", [list(decision_ids)])
         return cursor.fetchone()[0]

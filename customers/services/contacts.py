@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from anonymization.registry import pii
 from audit.actors import Actor
 from audit.services import audit_record
 from tenancy.services import number_draw
@@ -29,18 +29,6 @@ CONTACT_FIELDS = (
     "city",
     "blocked",
     "keywords",
-)
-# Emptied on deletion: everything that describes the person.
-PERSONAL_FIELDS = (
-    "first_name",
-    "last_name",
-    "mobile",
-    "phone",
-    "email",
-    "line1",
-    "line2",
-    "postcode",
-    "city",
 )
 
 
@@ -140,24 +128,14 @@ def contact_delete(*, contact: Contact, actor: Actor, user=None) -> Contact:
     """Delete for good: the row stays as "Deleted contact", with nothing personal left.
 
     Links to customers stay, so every place that showed the person now shows
-    "Deleted contact"; issued documents keep the name they printed.
+    "Deleted contact"; issued documents keep the name they printed. The erasure engine
+    does the scrubbing, from the PII registry (customers/pii.py): every personal field,
+    the contact's keys and roles, history rows about it, and its name, email and phone
+    numbers in the tenant's free text.
     """
     _require_live(contact)
-    for name in PERSONAL_FIELDS:
-        setattr(contact, name, "")
-    contact.keywords = []
-    contact.title = None
-    contact.is_active = False
-    contact.deleted_at = timezone.now()
-    contact.updated_by = signed_in(user)
-    contact.save()
-    contact.roles.clear()
-    contact.keys.all().delete()
-    # Its history rows name the person; they go with it.
-    from ..models import ChangeRecord
-
-    ChangeRecord.objects.filter(object_type="contact", object_id=contact.pk).update(
-        old_value="", new_value=""
-    )
+    pii.erase(contact, actor=actor)
+    Contact.objects.filter(pk=contact.pk).update(updated_by=signed_in(user))
+    contact.refresh_from_db()
     audit_record(action="contact.deleted", actor=actor, object_type="contact", object_id=contact.pk)
     return contact

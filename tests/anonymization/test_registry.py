@@ -5,6 +5,7 @@ fields it must report, so a check that reported nothing (or only some kinds of g
 fails here, not only a project with every field classified.
 """
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -13,13 +14,17 @@ from django.apps import apps
 from django.db import models
 
 from anonymization.registry import (
+    NAME,
     NOT_PERSONAL,
     FieldRule,
     PiiRegistry,
     Scrub,
     classifiable_fields,
     personal,
+    phone_needle,
     pii,
+    text_needle,
+    uncategorized_fields,
     unclassified_fields,
 )
 from tenancy.models import ReferenceEntry
@@ -104,3 +109,72 @@ def test_a_personal_field_needs_a_scrub():
     with pytest.raises(ValueError):
         FieldRule(personal=True, scrub=Scrub.KEEP)
     assert personal(Scrub.REPLACE, "Anonymized").value == "Anonymized"
+
+
+# --- Issue 10: categories and paths the erasure engine walks ------------------------
+
+
+def test_every_personal_field_that_reaches_the_subject_has_a_category():
+    assert uncategorized_fields() == []
+
+
+def test_an_unknown_category_is_refused():
+    with pytest.raises(ValueError, match="category"):
+        personal(Scrub.BLANK, category="shoe_size")
+    assert personal(Scrub.BLANK, category=NAME, free_text=True).free_text
+
+
+def test_one_data_subject_and_every_parent_registered():
+    subject = pii.subject_entry()
+    assert subject.model._meta.label == "customers.Customer"
+    order = [e.label for e in pii.reaching()]
+    assert order[0] == subject.label
+    for entry in pii.reaching():
+        if entry.reach.parent is not None:
+            assert order.index(entry.reach.parent._meta.label) < order.index(entry.label)
+
+
+def test_a_model_linked_to_erased_rows_declares_how_it_reaches_them():
+    """A new model with personal fields and a foreign key to the customer (or to anything
+    the engine erases) that says nothing of its reach would never be erased."""
+    reaching = {e.model for e in pii.reaching()}
+    silent = []
+    for entry in pii.entries():
+        if entry.reach is not None or not pii.personal_fields(entry.model):
+            continue
+        links = [
+            f.name
+            for f in entry.model._meta.concrete_fields
+            if f.is_relation and f.related_model in reaching
+        ]
+        if links:
+            silent.append(f"{entry.label} ({', '.join(links)})")
+    assert silent == [], "declare pii.reach(...) for: " + ", ".join(silent)
+
+
+def test_append_only_models_are_scrubbed_through_their_function():
+    """The runtime role cannot update an append-only table: its pii.py names the function."""
+    for entry in pii.reaching():
+        if getattr(entry.model, "append_only", False) and pii.personal_fields(entry.model):
+            assert entry.reach.bulk is not None, entry.label
+
+
+def test_a_shared_reach_is_a_many_to_many_field():
+    registry = PiiRegistry()
+    with pytest.raises(ValueError, match="many-to-many"):
+        registry.reach(ReferenceEntry, "tenant", shared=True)
+
+
+def test_without_an_engine_the_registry_cannot_erase():
+    with pytest.raises(RuntimeError, match="engine"):
+        PiiRegistry().erase(ReferenceEntry())
+    assert pii._eraser is not None  # the anonymization app installed it
+
+
+def test_needles_match_in_python_as_they_will_in_postgresql():
+    name = text_needle(NAME, "Åsa  Lind-Berg")
+    phone = phone_needle(NAME, "+46 70-123 45 67", "SE")
+    assert text_needle(NAME, "Bo") is None  # too short to search for
+    rx = re.compile(f"({name.pattern}|{phone.pattern})", re.IGNORECASE)
+    text = "Ring ÅSA LIND-BERG på 070 123 45 67 eller +46701234567, inte 9070123456701."
+    assert rx.sub("[…]", text) == "Ring […] på […] eller […], inte 9070123456701."
