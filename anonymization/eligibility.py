@@ -21,6 +21,16 @@ The rules (DESIGN.md, "Legal rules the code encodes"):
   and an invoice and a credit note that cancel out do not, by their balance); activity
   inside the period (``eligible_on`` after today); an active legal hold; already
   anonymized.
+
+**Stored, not recomputed.** What these rules need from other tables (the documents'
+kinds, open blockers and balance, the legal hold, the eligible date from the tenant's
+settings and policy) is kept on the customer row by the database (migration
+``anonymization/0002_eligibility_state``: columns ``elig_*`` maintained by triggers on
+documents, holds, customers, policies and tenants). The annotations read those columns (no
+policy lookup either: the customer's period in years is stored too), so
+the page's counts and first pages are index scans instead of subqueries per customer
+(docs/benchmarks.md, ``eligibility``); tests/anonymization/test_eligibility_state.py checks
+that they equal the rules computed from scratch.
 """
 
 from __future__ import annotations
@@ -37,6 +47,7 @@ from django.db.models import (
     DateField,
     DecimalField,
     Exists,
+    Expression,
     ExpressionWrapper,
     F,
     Func,
@@ -55,7 +66,6 @@ from django.db.models.functions import (
     ExtractDay,
     ExtractMonth,
     ExtractYear,
-    TruncMonth,
 )
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
@@ -100,6 +110,44 @@ class _MakeDate(Func):
     output_field = DateField()
 
 
+class Stored(Expression):
+    """A column of ``customers_customer`` that the database maintains (migration
+    ``anonymization/0002``), not a model field: Django never writes it. Compiled against the
+    query's base table, whatever its alias (also inside a subquery)."""
+
+    def __init__(self, column: str, output_field):
+        super().__init__(output_field=output_field)
+        self.column = column
+
+    def __repr__(self) -> str:
+        return f"Stored({self.column!r})"
+
+    def as_sql(self, compiler, connection):
+        alias = compiler.query.get_initial_alias()
+        return (
+            f"{compiler.quote_name_unless_alias(alias)}.{connection.ops.quote_name(self.column)}",
+            [],
+        )
+
+    def get_group_by_cols(self):
+        return [self]
+
+
+class _DaysBefore(Func):
+    template = "(%(expressions)s - 1)"
+    output_field = DateField()
+
+
+# What the rules need, kept on the customer row (the module's docstring).
+PROSPECT = Stored("elig_prospect", BooleanField())
+BLOCKED = Stored("elig_blocked", BooleanField())  # open documents, a balance or a hold
+OPEN_DOCUMENTS = Stored("elig_open_documents", IntegerField())
+BALANCE = Stored("elig_balance", DecimalField(max_digits=16, decimal_places=2))
+ON_HOLD = Stored("elig_on_hold", BooleanField())
+RETENTION_PERIOD = Stored("elig_retention_period", IntegerField())
+ELIGIBLE_ON = Stored("elig_eligible_on", DateField())
+
+
 def tenant_today() -> dt.date:
     return timezone.now().astimezone(_tenant_tz()).date()
 
@@ -115,7 +163,42 @@ def eligibility_annotate(
     queryset: QuerySet[Customer], *, today: dt.date | None = None
 ) -> QuerySet[Customer]:
     """``queryset`` with ``is_prospect``, ``has_open_documents``, ``balance``, ``on_hold``,
-    ``retention_period`` (years), ``period_ends_on``, ``eligible_on`` and ``is_eligible``."""
+    ``retention_period`` (years), ``period_ends_on``, ``eligible_on`` and ``is_eligible``.
+
+    Read from the columns the database keeps (the module's docstring); they equal what
+    ``eligibility_computed`` computes from the documents, holds and settings."""
+    today = today or tenant_today()
+    qs = queryset.annotate(
+        is_prospect=PROSPECT,
+        has_open_documents=GreaterThan(OPEN_DOCUMENTS, 0),
+        balance=BALANCE,
+        on_hold=ON_HOLD,
+        retention_period=RETENTION_PERIOD,
+        period_ends_on=_DaysBefore(ELIGIBLE_ON),
+        eligible_on=ELIGIBLE_ON,
+    )
+    return qs.annotate(
+        is_eligible=ExpressionWrapper(_eligible_q(today), output_field=BooleanField())
+    )
+
+
+def _retention_period(policy) -> Coalesce:
+    return Coalesce(
+        "retention_years",
+        Case(
+            When(is_prospect=True, then=Value(policy.prospect_years)),
+            default=Value(policy.customer_years),
+        ),
+        output_field=IntegerField(),
+    )
+
+
+def eligibility_computed(
+    queryset: QuerySet[Customer], *, today: dt.date | None = None
+) -> QuerySet[Customer]:
+    """The same annotations as ``eligibility_annotate``, computed from scratch with
+    subqueries over the documents and holds and the tenant's settings: the rules' own
+    statement, and what the stored columns are checked against. Slow on many customers."""
     today = today or tenant_today()
     policy = retention_policy()
     month, day = policy.fiscal_year_end_month, policy.fiscal_year_end_day
@@ -154,16 +237,7 @@ def eligibility_annotate(
         ),
         on_hold=Exists(hold),
     )
-    qs = qs.annotate(
-        retention_period=Coalesce(
-            "retention_years",
-            Case(
-                When(is_prospect=True, then=Value(policy.prospect_years)),
-                default=Value(policy.customer_years),
-            ),
-            output_field=IntegerField(),
-        ),
-    )
+    qs = qs.annotate(retention_period=_retention_period(policy))
     # EXTRACT answers numeric; make_date wants integers.
     end_year = Cast(fiscal_year + F("retention_period"), IntegerField())
     qs = qs.annotate(
@@ -171,18 +245,23 @@ def eligibility_annotate(
         eligible_on=_MakeDate(end_year, Value(month), Value(day), days=1),
     )
     return qs.annotate(
-        is_eligible=ExpressionWrapper(_eligible_q(today), output_field=BooleanField())
+        is_eligible=ExpressionWrapper(
+            Q(has_open_documents=False)
+            & Q(balance=0)
+            & Q(on_hold=False)
+            & ~Q(status=CustomerStatus.ANONYMIZED)
+            & Q(eligible_on__lte=today),
+            output_field=BooleanField(),
+        )
     )
 
 
 def _unblocked_q() -> Q:
-    """Nothing but time keeps it: no open documents, zero balance, no hold, not anonymized."""
-    return (
-        Q(has_open_documents=False)
-        & Q(balance=0)
-        & Q(on_hold=False)
-        & ~Q(status=CustomerStatus.ANONYMIZED)
-    )
+    """Nothing but time keeps it: no open documents, zero balance, no hold, not anonymized.
+
+    ``elig_blocked`` is exactly "open documents, or a balance, or a hold"; written so, the
+    filter matches the partial indexes of migration 0002."""
+    return Q(~BLOCKED) & ~Q(status=CustomerStatus.ANONYMIZED)
 
 
 def _eligible_q(today: dt.date) -> Q:
@@ -222,11 +301,8 @@ def blocked_customers(
     become eligible. ``reasons_of`` names every reason of a row, time included.
     """
     today = today or tenant_today()
-    qs = (
-        _base(queryset, today)
-        .exclude(status=CustomerStatus.ANONYMIZED)
-        .filter(Q(has_open_documents=True) | ~Q(balance=0) | Q(on_hold=True))
-    )
+    # Open documents, a balance or a hold: ``elig_blocked`` (see ``_unblocked_q``).
+    qs = _base(queryset, today).exclude(status=CustomerStatus.ANONYMIZED).filter(BLOCKED)
     if prospects is not None:
         qs = qs.filter(is_prospect=prospects)
     return qs
@@ -237,7 +313,10 @@ def waiting_count(
 ) -> int:
     """Customers kept only by activity inside their period."""
     today = today or tenant_today()
-    return _base(queryset, today).filter(_unblocked_q(), eligible_on__gt=today).count()
+    # Both kinds named, so the index on (tenant, kind, date) is searched twice by its date
+    # range instead of read whole (it is not null: the meaning is unchanged).
+    qs = _base(queryset, today).filter(_unblocked_q(), eligible_on__gt=today)
+    return qs.filter(is_prospect__in=[True, False]).count()
 
 
 def reasons_of(customer: Customer, *, today: dt.date | None = None) -> list[str]:
@@ -286,15 +365,15 @@ def eligibility_forecast(
     first = today.replace(day=1)
     end = _add_months(first, months)
     qs = _base(queryset, today).filter(_unblocked_q(), eligible_on__gt=today, eligible_on__lt=end)
-    if prospects is not None:
-        qs = qs.filter(is_prospect=prospects)
-    rows = (
-        qs.annotate(month=TruncMonth("eligible_on", output_field=DateField()))
-        .order_by()
-        .values("month")
-        .annotate(n=Count("pk"))
-    )
-    counts = {row["month"]: row["n"] for row in rows}
+    # As in waiting_count: both kinds named when both are wanted, for the index.
+    qs = qs.filter(is_prospect__in=[True, False] if prospects is None else [prospects])
+    # Grouped by the date itself (always the day after a fiscal-year end: a handful of
+    # values), the months summed here; COUNT(*) lets the narrow index answer alone.
+    rows = qs.order_by().values("eligible_on").annotate(n=Count("*"))
+    counts: dict[dt.date, int] = {}
+    for row in rows:
+        month = row["eligible_on"].replace(day=1)
+        counts[month] = counts.get(month, 0) + row["n"]
     return [
         ForecastMonth(month=m, count=counts.get(m, 0))
         for m in (_add_months(first, i) for i in range(months))
