@@ -2,6 +2,7 @@ from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 from rest_framework import mixins, viewsets
 
+from config.api_strict import StrictRequestMixin
 from tenancy.api_auth import HasScope
 
 from .forms import UtcDateTimeMixin
@@ -28,7 +29,9 @@ class AuditEventFilter(filters.FilterSet):
     until = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
 
-class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AuditEventViewSet(
+    StrictRequestMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """The tenant's audit log, newest first. Read-only: the log is append-only."""
 
     queryset = AuditEvent.objects.none()

@@ -41,6 +41,20 @@ def problem(status_code: int, title: str, detail: str = "", *, kind: str = "", *
     return Response(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
 
 
+class ProductCondition(exceptions.APIException):
+    """A product condition a client can branch on (API.md): "SMS is not enabled for the
+    company", "no consent text in that language". Its own problem ``type``
+    (``problem_type(kind)``), a title of its own, status 422: the request is valid but the
+    company's setup does not allow it."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+
+    def __init__(self, *, kind: str, title: str, detail: str):
+        super().__init__(detail, code=kind)
+        self.default_code = kind  # the problem type's last part (config.api_errors)
+        self.title = title
+
+
 class CursorPagination(pagination.CursorPagination):
     """Cursor pages; a tampered cursor is a 404 problem, never a 500."""
 

@@ -93,16 +93,16 @@ def problem_exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         result = problem(
             response.status_code,
-            _("Invalid input"),
+            str(getattr(exc, "title", "") or _("Invalid input")),
             _("One or more fields are invalid."),
-            kind="validation",
+            kind=getattr(exc, "problem_kind", "validation"),
             errors=_flatten(exc.detail),
         )
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
         result = problem(
             response.status_code,
-            status_title(response.status_code),
+            str(getattr(exc, "title", "") or status_title(response.status_code)),
             str(detail),
             kind=getattr(exc, "default_code", ""),
         )

@@ -62,7 +62,8 @@ PROBLEM_ERROR = {
 }
 
 DESCRIPTIONS = {
-    "400": "Invalid input: field-level errors in `errors`.",
+    "400": "Invalid input: field-level errors in `errors`. An unknown query parameter or "
+    "body field, or a read-only one, is refused there by name, never ignored.",
     "401": "No valid API key or session.",
     "403": "The API key or user lacks the scope or right this needs.",
     "404": "No such object for this tenant (another tenant's objects do not exist here).",
@@ -70,7 +71,8 @@ DESCRIPTIONS = {
     "409": "The `Idempotency-Key` was used with a different request.",
     "413": "The request body is larger than the API accepts.",
     "415": "The request body is not JSON.",
-    "422": "The request is valid but cannot be carried out.",
+    "422": "The request is valid but the company's setup does not allow it; the problem's "
+    "`type` names the condition.",
     "429": "Too many requests: wait the seconds in `Retry-After`.",
 }
 HEADERS = {

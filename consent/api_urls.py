@@ -5,6 +5,7 @@ from django.urls import path
 from .api import (
     ConsentReceiptViewSet,
     ConsentRequestViewSet,
+    ConsentSettingsViewSet,
     ConsentTermsViewSet,
     CustomerConsentViewSet,
 )
@@ -24,6 +25,16 @@ urlpatterns = [
         "customers/<customer_id>/consent/",
         CustomerConsentViewSet.as_view({"get": "retrieve", "post": "create"}),
         name="api-customer-consent",
+    ),
+    path(
+        "consent-terms/",
+        ConsentTermsViewSet.as_view({"post": "create"}),
+        name="api-consent-terms-list",
+    ),
+    path(
+        "consent-settings/",
+        ConsentSettingsViewSet.as_view({"get": "retrieve"}),
+        name="api-consent-settings",
     ),
     path(
         "consent-terms/current/",

@@ -112,3 +112,50 @@ class ConsentTermsSerializer(serializers.ModelSerializer):
 
 class TermsParamsSerializer(serializers.Serializer):
     language = serializers.ChoiceField(choices=LANGUAGE_CHOICES, required=False)
+
+
+class ConsentTermsPublishSerializer(serializers.Serializer):
+    """A new version of the consent text in one language (the same text again publishes
+    nothing: the current version answers, 200)."""
+
+    language = serializers.ChoiceField(choices=LANGUAGE_CHOICES)
+    text = serializers.CharField(max_length=20000, help_text=_("The text customers are shown."))
+
+
+class PublishedTermsSerializer(serializers.ModelSerializer):
+    """The current version in one language (its text: ``consent-terms/current/``)."""
+
+    sha256 = serializers.CharField(source="text_sha256")
+
+    class Meta:
+        model = ConsentTerms
+        fields = ["language", "version", "sha256", "published_at"]
+
+
+class ConsentChannelsSerializer(serializers.Serializer):
+    email = serializers.BooleanField(help_text=_("Always true."))
+    sms = serializers.BooleanField(
+        help_text=_("Whether the company subscribes to SMS (an administrator switches it on).")
+    )
+
+
+class ConsentSettingsSerializer(serializers.Serializer):
+    """What a client needs before asking for consent."""
+
+    channels = ConsentChannelsSerializer(help_text=_("The channels a request may go by."))
+    # Plain text: the language enum is documented once, on the fields that take one.
+    languages = serializers.ListField(
+        child=serializers.CharField(),
+        help_text=_("The company's languages; the first is its default."),
+    )
+    default_language = serializers.CharField()
+    terms = PublishedTermsSerializer(
+        many=True,
+        help_text=_(
+            "The current consent text per language; a request in a language not listed "
+            "is refused (no-consent-terms)."
+        ),
+    )
+    request_valid_days = serializers.IntegerField(
+        help_text=_("How many days a consent link stays valid.")
+    )

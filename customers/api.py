@@ -20,11 +20,19 @@ from rest_framework.response import Response
 
 from audit.actors import Actor
 from config.api import CursorPagination, IdempotentCreateMixin
+from config.api_strict import StrictRequestMixin
 from tenancy.api_auth import HasScope
 
 from . import serializers as s
 from .models import Address, Consignee, Contact, Customer
-from .selectors import SORTABLE, contacts_of, customer_card, customer_list
+from .selectors import (
+    SEARCH_LIMIT,
+    SORTABLE,
+    contacts_of,
+    customer_card,
+    customer_list,
+    search_capped,
+)
 from .services.addresses import address_add, address_delete, address_update, head_office_change
 from .services.consignees import consignee_create, consignee_delete, consignee_update
 from .services.contacts import (
@@ -47,7 +55,7 @@ def _id(raw) -> int:
     return int(raw)
 
 
-def _get(queryset, raw_id):
+def get_by_path_id(queryset, raw_id):
     try:
         return queryset.get(pk=_id(raw_id))
     except queryset.model.DoesNotExist:
@@ -61,9 +69,10 @@ class RegistryPagination(CursorPagination):
         return tuple(view.cursor_ordering)
 
 
-class RegistryViewSet(viewsets.GenericViewSet):
+class RegistryViewSet(StrictRequestMixin, viewsets.GenericViewSet):
     """Shared shape: output ``serializer_class``, ``create_serializer_class`` and
-    ``update_serializer_class`` for input, and the ``perform_*`` hooks that call services."""
+    ``update_serializer_class`` for input, and the ``perform_*`` hooks that call services.
+    Query parameters an action takes are declared in ``query_params`` (config.api_strict)."""
 
     permission_classes = [HasScope]
     required_scopes = {"read": "customers:read", "write": "customers:write"}
@@ -106,7 +115,7 @@ class RegistryViewSet(viewsets.GenericViewSet):
 
     def get_customer(self) -> Customer:
         if not hasattr(self, "_customer"):
-            self._customer = _get(Customer.objects.all(), self.kwargs["customer_id"])
+            self._customer = get_by_path_id(Customer.objects.all(), self.kwargs["customer_id"])
         return self._customer
 
     def initial(self, request, *args, **kwargs):
@@ -177,6 +186,21 @@ def _cursor_ordering(queryset, ordering: str):
     return queryset, (f"{sign}{name}", f"{sign}pk")
 
 
+class CustomerPagination(RegistryPagination):
+    """The customer list's pages say whether the search stopped at its limit."""
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"]["truncated"] = {
+            "type": "boolean",
+            "description": f"True when the search stopped at its limit of {SEARCH_LIMIT} "
+            "matches: more customers may match than the pages hold. Narrow it with more "
+            "search terms or with number, email, phone, status or last_activity_before.",
+        }
+        schema["required"] = [*schema.get("required", []), "truncated"]
+        return schema
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="Find customers",
@@ -206,6 +230,8 @@ class CustomerViewSet(IdempotentCreateMixin, RegistryViewSet):
     serializer_class = s.CustomerSerializer
     create_serializer_class = s.CustomerCreateSerializer
     update_serializer_class = s.CustomerUpdateSerializer
+    query_params = {"list": s.CustomerListParamsSerializer}
+    pagination_class = CustomerPagination
 
     def list(self, request, *args, **kwargs):
         params = s.CustomerListParamsSerializer(data=request.query_params)
@@ -213,8 +239,14 @@ class CustomerViewSet(IdempotentCreateMixin, RegistryViewSet):
         filters = dict(params.validated_data)
         ordering = filters.pop("ordering")
         queryset = customer_list(**filters, ordering=ordering, country=self.tenant.country)
+        self.truncated = search_capped(queryset)
         queryset, self.cursor_ordering = _cursor_ordering(queryset, ordering)
         return self.render_page(queryset.prefetch_related("groups"))
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["truncated"] = self.truncated
+        return response
 
     def get_object(self) -> Customer:
         try:
@@ -287,10 +319,10 @@ class ContactViewSet(IdempotentCreateMixin, RegistryViewSet):
         return contacts.prefetch_related("links")
 
     def get_object(self) -> Contact:
-        return _get(self.get_queryset(), self.kwargs["contact_id"])
+        return get_by_path_id(self.get_queryset(), self.kwargs["contact_id"])
 
     def fresh(self, contact):
-        return _get(self.get_queryset(), contact.pk)
+        return get_by_path_id(self.get_queryset(), contact.pk)
 
     def perform_create(self, data) -> Contact:
         return contact_create(
@@ -326,7 +358,9 @@ class ContactCustomerViewSet(IdempotentCreateMixin, RegistryViewSet):
     create_serializer_class = s.ContactLinkSerializer
 
     def get_contact(self) -> Contact:
-        return _get(Contact.objects.prefetch_related("links", "roles"), self.kwargs["contact_id"])
+        return get_by_path_id(
+            Contact.objects.prefetch_related("links", "roles"), self.kwargs["contact_id"]
+        )
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -387,12 +421,13 @@ class AddressViewSet(IdempotentCreateMixin, RegistryViewSet):
     serializer_class = s.AddressSerializer
     create_serializer_class = s.AddressInputSerializer
     update_serializer_class = s.AddressInputSerializer
+    bodyless_actions = ("destroy", "make_head_office")
 
     def get_queryset(self):
         return self.get_customer().addresses.all()
 
     def get_object(self) -> Address:
-        return _get(self.get_queryset(), self.kwargs["address_id"])
+        return get_by_path_id(self.get_queryset(), self.kwargs["address_id"])
 
     def perform_create(self, data) -> Address:
         return address_add(
@@ -453,7 +488,7 @@ class ConsigneeViewSet(IdempotentCreateMixin, RegistryViewSet):
         return self.get_customer().consignees.all()
 
     def get_object(self) -> Consignee:
-        return _get(self.get_queryset(), self.kwargs["consignee_id"])
+        return get_by_path_id(self.get_queryset(), self.kwargs["consignee_id"])
 
     def perform_create(self, data) -> Consignee:
         return consignee_create(

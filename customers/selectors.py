@@ -26,6 +26,7 @@ SORTABLE = {
 
 # A search answers with at most this many customers; lists say so when it was cut.
 SEARCH_LIMIT = 500
+SEARCH_CAPPED = "search_capped"  # the annotation customer_search adds when it stopped there
 # The list's Inactive tab: every customer that is not active (inactive and anonymized ones:
 # an anonymized customer kept for the books can still be found by its number).
 NOT_ACTIVE = "!active"
@@ -59,7 +60,18 @@ def customer_search(
     view counts and then fetches a page, and as a subquery the search would run for each.
     """
     ids = search_ids(query, country, status, using=queryset.db)
-    return queryset if ids is None else queryset.filter(_AnyOf(F("pk"), ids))
+    if ids is None:
+        return queryset
+    queryset = queryset.filter(_AnyOf(F("pk"), ids))
+    if len(ids) >= SEARCH_LIMIT:
+        # Marked on the queryset itself, so whoever lists it can say the search was cut.
+        queryset = queryset.annotate(**{SEARCH_CAPPED: Value(True)})
+    return queryset
+
+
+def search_capped(queryset: QuerySet[Customer]) -> bool:
+    """Whether a search in ``queryset`` stopped at SEARCH_LIMIT matches (more may match)."""
+    return SEARCH_CAPPED in queryset.query.annotations
 
 
 class _AnyOf(Func):

@@ -15,11 +15,20 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS
 
+from tenancy.countries import is_country_code
 from tenancy.models import ReferenceEntry
 from tenancy.models import ReferenceRegister as R
 from tenancy.roles import Perm
 
-from .models import FINANCE_FIELDS, Address, Consignee, Contact, Customer, CustomerStatus
+from .models import (
+    FINANCE_FIELDS,
+    Address,
+    AddressKind,
+    Consignee,
+    Contact,
+    Customer,
+    CustomerStatus,
+)
 from .permissions import api_key_of, can_edit_finance, can_see_finance, membership_of
 from .selectors import SORTABLE
 
@@ -193,15 +202,23 @@ def optional_entry_id() -> serializers.PrimaryKeyRelatedField:
 
 
 class CountryField(serializers.RegexField):
+    """An ISO 3166-1 alpha-2 country code, in either case ("XX" is none)."""
+
     def __init__(self, **kwargs):
         super().__init__(
             r"^[A-Za-z]{2}$",
-            error_messages={"invalid": _("Give a two-letter country code, e.g. SE.")},
+            error_messages={
+                "invalid": _("Give a two-letter country code, e.g. SE."),
+                "unknown": _("No country has this code. Give an ISO 3166 code, e.g. SE."),
+            },
             **kwargs,
         )
 
     def to_internal_value(self, data):
-        return super().to_internal_value(data).upper()
+        code = super().to_internal_value(data).upper()
+        if code and not is_country_code(code):
+            self.fail("unknown")
+        return code
 
 
 # ---------------------------------------------------------------------------
@@ -232,11 +249,18 @@ class AddressInputSerializer(serializers.ModelSerializer):
     without ``country``, the customer's."""
 
     country = CountryField(required=False)
+    kind = serializers.ChoiceField(
+        choices=[*AddressKind.choices, ("head_office", _("Head office"))],
+        required=False,
+        help_text=_(
+            "Left out: postal. head_office makes the new address the head office (the "
+            "address itself is then postal; is_head_office says which one is)."
+        ),
+    )
 
     class Meta:
         model = Address
         fields = ADDRESS_VALUES
-        extra_kwargs = {"kind": {"required": False}}
 
 
 # ---------------------------------------------------------------------------

@@ -12,26 +12,14 @@ from rest_framework import status
 from rest_framework.exceptions import NotFound
 
 from config.api import IdempotentCreateMixin
-from customers.api import IDEMPOTENCY_KEY, RegistryViewSet
+from customers.api import IDEMPOTENCY_KEY, RegistryViewSet, get_by_path_id
 from customers.models import Customer
-from customers.serializers import MAX_ID
 
 from . import serializers as s
 from .models import SalesDocument
 from .services import sales_document_post
 
 ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
-
-
-def _get(queryset, raw):
-    """A path id; anything but a whole number that could be one of the tenant's rows is a 404."""
-    raw = str(raw)
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
-        raise NotFound()
-    try:
-        return queryset.get(pk=int(raw))
-    except queryset.model.DoesNotExist:
-        raise NotFound() from None
 
 
 @extend_schema_view(
@@ -61,6 +49,7 @@ class SalesDocumentViewSet(IdempotentCreateMixin, RegistryViewSet):
     create_serializer_class = s.SalesDocumentPostSerializer
     required_scopes = {"read": "customers:read", "write": "sales:write"}
     cursor_ordering = ("-pk",)
+    query_params = {"list": s.SalesDocumentListParamsSerializer}
 
     def get_queryset(self):
         return SalesDocument.objects.all()
@@ -77,7 +66,7 @@ class SalesDocumentViewSet(IdempotentCreateMixin, RegistryViewSet):
         return self.render_page(documents)
 
     def get_object(self) -> SalesDocument:
-        return _get(self.get_queryset(), self.kwargs["id"])
+        return get_by_path_id(self.get_queryset(), self.kwargs["id"])
 
     def perform_create(self, data) -> SalesDocument:
         document, created = sales_document_post(actor=self.actor, **data)

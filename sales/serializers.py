@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from customers.serializers import MAX_ID, CustomerIdField
+from customers.serializers import MAX_ID, CountryField, CustomerIdField
 
 from .models import DocumentKind, DocumentStatus, SalesDocument
 
@@ -37,7 +37,7 @@ class SalesDocumentPostSerializer(serializers.Serializer):
     line2 = _text(200)
     postcode = _text(20)
     city = _text(100)
-    country = serializers.RegexField(r"^[A-Z]{2}$", required=False, allow_blank=True)
+    country = CountryField(required=False, allow_blank=True)
 
 
 class SalesDocumentListParamsSerializer(serializers.Serializer):

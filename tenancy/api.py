@@ -5,6 +5,7 @@ from rest_framework.views import APIView
 
 from audit.actors import Actor
 from config.api import IdempotentCreateMixin
+from config.api_strict import StrictRequestMixin
 
 from . import services
 from .api_auth import SCOPE_PERMS, HasScope
@@ -13,7 +14,7 @@ from .roles import Perm, role_has_perm
 from .serializers import MeSerializer, ReferenceEntrySerializer
 
 
-class MeView(APIView):
+class MeView(StrictRequestMixin, APIView):
     """Who is calling: the tenant, the key or user, and the scopes in effect."""
 
     @extend_schema(responses=MeSerializer, operation_id="me")
@@ -47,6 +48,7 @@ REGISTER = extend_schema(
 # Reads and changes look in one register when asked; a new entry names its register in the body.
 @extend_schema_view(list=REGISTER, retrieve=REGISTER, partial_update=REGISTER)
 class ReferenceEntryViewSet(
+    StrictRequestMixin,
     IdempotentCreateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -63,6 +65,11 @@ class ReferenceEntryViewSet(
     # In the browser only admins maintain registers; the API holds signed-in users to that.
     session_perms = {"write": Perm.SETTINGS_EDIT}
     http_method_names = ["get", "post", "patch", "head", "options"]
+    query_params = {
+        "list": ("register",),
+        "retrieve": ("register",),
+        "partial_update": ("register",),
+    }
 
     def get_queryset(self):
         qs = ReferenceEntry.objects.order_by("register", "sort_order", "code")

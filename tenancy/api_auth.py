@@ -21,6 +21,7 @@ SCOPE_PERMS = {
     "customers:read": Perm.REGISTRY_VIEW,
     "customers:write": Perm.REGISTRY_EDIT,
     "consent:write": Perm.CONSENT_REQUEST,
+    "consent:admin": Perm.CONSENT_TERMS_EDIT,
     "sales:write": Perm.REGISTRY_EDIT,
     "anonymization:read": Perm.ANONYMIZE,
     "audit:read": Perm.AUDIT_VIEW,

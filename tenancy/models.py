@@ -185,6 +185,7 @@ class ApiKeyScope(models.TextChoices):
     CUSTOMERS_READ = "customers:read", _("Read customers")
     CUSTOMERS_WRITE = "customers:write", _("Write customers")
     CONSENT_WRITE = "consent:write", _("Request and record consent")
+    CONSENT_ADMIN = "consent:admin", _("Publish consent terms")
     SALES_WRITE = "sales:write", _("Report sales documents")
     ANONYMIZATION_READ = "anonymization:read", _("Read anonymization runs")
     AUDIT_READ = "audit:read", _("Read the audit log")
