@@ -39,7 +39,7 @@ RUN DJANGO_SETTINGS_MODULE=config.settings.build python manage.py compile_transl
  && DJANGO_SETTINGS_MODULE=config.settings.build python manage.py collectstatic --no-input -v 0
 
 RUN useradd --system --create-home --home-dir /home/kundreg kundreg \
- && mkdir -p /app/var/media /app/var/audit-checkpoints \
+ && mkdir -p /app/var/media /app/var/audit-checkpoints /app/var/erasure-journal \
  && chown -R kundreg:kundreg /app/var
 
 USER kundreg

@@ -81,6 +81,10 @@ class RetentionPolicy(TenantOwnedModel):
     preset = models.CharField(
         _("preset"), max_length=2, choices=PresetChoice.choices, blank=True, default=""
     )
+    # Issue 10 item 6: a daily run (anonymization.auto_prospects) of the eligible prospects.
+    auto_anonymize_prospects = models.BooleanField(
+        _("anonymize eligible prospects automatically"), default=False
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -161,3 +165,14 @@ class LegalHold(TenantOwnedModel):
     @property
     def is_active(self) -> bool:
         return self.lifted_at is None
+
+
+# Runs and mass deletions live in their own modules; imported here for Django to find.
+from .models_deletion import DeletionOutcome, DeletionRun, DeletionRunItem  # noqa: E402,F401
+from .models_runs import (  # noqa: E402,F401
+    AnonymizationRun,
+    AnonymizationRunItem,
+    ItemOutcome,
+    RunSource,
+    RunStatus,
+)

@@ -12,7 +12,7 @@ from django.contrib.sessions.models import Session
 from rest_framework_api_key.models import APIKey as LibraryApiKey
 
 from .registry import NOT_PERSONAL as ND
-from .registry import Scrub, personal, pii
+from .registry import NOTES_FILES, Scrub, personal, pii
 
 _expires = "staff login data; expires with its retention, not with customer erasure"
 
@@ -66,6 +66,7 @@ pii.register(
     customer_years=ND,
     prospect_years=ND,
     preset=ND,
+    auto_anonymize_prospects=ND,
     updated_at=ND,
 )
 pii.register(
@@ -74,9 +75,77 @@ pii.register(
     tenant=ND,
     customer=ND,
     # Free text about the customer's dispute or claim: the tenant's data about a person.
-    reason=personal(Scrub.BLANK, note="free text about the customer; blanked with it"),
+    reason=personal(
+        Scrub.BLANK,
+        note="free text about the customer; blanked with it",
+        category=NOTES_FILES,
+        free_text=True,
+    ),
     set_by=ND,  # staff accounts, as consent's published_by
     set_at=ND,
     lifted_by=ND,
     lifted_at=ND,
 )
+pii.reach(LegalHold, "customer")
+
+# --- Anonymization runs (anonymization.models_runs): counts, codes and ids only ---------
+
+from .models import AnonymizationRun, AnonymizationRunItem  # noqa: E402
+
+pii.register(
+    AnonymizationRun,
+    id=ND,
+    tenant=ND,
+    source=ND,
+    status=ND,
+    categories=ND,
+    # About the run ("yearly clean-up"); the form asks staff to name no one in it.
+    note=ND,
+    total=ND,
+    anonymized=ND,
+    skipped=ND,
+    counts=ND,
+    residue=ND,
+    files_deleted=ND,
+    error=ND,
+    created_at=ND,
+    started_at=ND,
+    finished_at=ND,
+    worked_at=ND,
+    created_by=ND,
+    actor_type=ND,
+    actor_id=ND,
+)
+pii.register(AnonymizationRunItem, id=ND, tenant=ND, run=ND, customer=ND, outcome=ND, reason=ND)
+
+# --- Mass deletion runs (anonymization.models_deletion): counts, codes and ids only -----
+
+from .models import DeletionRun, DeletionRunItem  # noqa: E402
+
+pii.register(
+    DeletionRun,
+    id=ND,
+    tenant=ND,
+    status=ND,
+    # The proposal's filters without the free-text search: a date, a status, entry ids.
+    criteria=ND,
+    # About the run ("customers without purchases since 2018"); the form asks staff to
+    # name no one in it.
+    note=ND,
+    total=ND,
+    excluded=ND,
+    deleted=ND,
+    skipped=ND,
+    counts=ND,
+    files_deleted=ND,
+    error=ND,
+    created_at=ND,
+    started_at=ND,
+    finished_at=ND,
+    worked_at=ND,
+    created_by=ND,
+    actor_type=ND,
+    actor_id=ND,
+)
+# The customer's id as a plain number: the customer row is gone, the id names no one.
+pii.register(DeletionRunItem, id=ND, tenant=ND, run=ND, customer_id=ND, outcome=ND, reason=ND)

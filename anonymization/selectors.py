@@ -1,13 +1,21 @@
-"""Reads for retention and legal holds."""
+"""Reads for retention, legal holds and anonymization runs."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from customers.models import Customer
 from tenancy.context import require_tenant
 
-from .models import FALLBACK_PRESET, PRESETS, LegalHold, Preset, RetentionPolicy
+from .models import (
+    FALLBACK_PRESET,
+    PRESETS,
+    AnonymizationRun,
+    ItemOutcome,
+    LegalHold,
+    Preset,
+    RetentionPolicy,
+)
 
 
 def preset_for_country(country: str) -> Preset:
@@ -50,3 +58,22 @@ def customers_on_hold() -> QuerySet[Customer]:
     """Customers with an active legal hold (a blocker for eligibility and mass deletion)."""
     held = LegalHold.objects.filter(lifted_at__isnull=True).values("customer_id")
     return Customer.objects.filter(pk__in=held)
+
+
+def run_list() -> QuerySet[AnonymizationRun]:
+    """The active tenant's runs, newest first, with who started them."""
+    return AnonymizationRun.objects.select_related("created_by").order_by("-created_at", "-pk")
+
+
+def run_skipped_reasons(run: AnonymizationRun) -> list[tuple[str, int]]:
+    """(reason label, customers) of a run's skipped customers, commonest first."""
+    from .runs import SKIP_LABELS
+
+    rows = (
+        run.items.filter(outcome=ItemOutcome.SKIPPED)
+        .order_by()
+        .values("reason")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "reason")
+    )
+    return [(SKIP_LABELS.get(row["reason"], row["reason"]), row["n"]) for row in rows]

@@ -30,6 +30,7 @@ POLICY_FIELDS = (
     "customer_years",
     "prospect_years",
     "preset",
+    "auto_anonymize_prospects",
 )
 
 
@@ -62,13 +63,14 @@ def retention_policy_update(
     fiscal_year_end_month: int,
     fiscal_year_end_day: int,
     preset: str | None = None,
+    auto_anonymize_prospects: bool | None = None,
 ) -> RetentionPolicy:
     """Save the tenant's retention periods and fiscal-year end; bad input changes nothing.
 
     The fiscal-year end must exist every year: 29 February is refused (a year ending on a
     leap day would end on 28 February three years out of four; say 28 February instead).
     ``preset`` None keeps the current preset's name while the customer period is still the
-    preset's, and clears it otherwise.
+    preset's, and clears it otherwise. ``auto_anonymize_prospects`` None keeps it as it is.
     """
     tenant = require_tenant()
     errors: dict[str, str] = {}
@@ -99,6 +101,8 @@ def retention_policy_update(
         preset = current.country if current and current.years == customers else ""
     if preset not in PresetChoice.values:
         errors["preset"] = _("Choose one of the countries.")
+    if auto_anonymize_prospects is not None and not isinstance(auto_anonymize_prospects, bool):
+        errors["auto_anonymize_prospects"] = _("Choose yes or no.")
     if errors:
         raise ValidationError(errors)
 
@@ -110,6 +114,8 @@ def retention_policy_update(
             tenant=tenant, actor=actor, fiscal_year_end_month=month, fiscal_year_end_day=day
         )
     policy.customer_years, policy.prospect_years, policy.preset = customers, prospects, preset
+    if auto_anonymize_prospects is not None:
+        policy.auto_anonymize_prospects = auto_anonymize_prospects
     after = _snapshot(policy)
     if after != before or not policy.is_saved:
         try:

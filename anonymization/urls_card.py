@@ -1,10 +1,12 @@
-"""The legal-hold panel's actions on a customer card: /anonymization/customers/…"""
+"""The legal-hold and anonymization panels' actions on a customer card:
+/anonymization/customers/…"""
 
 from django.urls import path
 
 from . import views
 
 urlpatterns = [
+    path("<int:pk>/anonymize/", views.anonymize_view, name="anonymize-customer"),
     path("<int:pk>/legal-hold/", views.legal_hold_set_view, name="legal-hold-set"),
     path(
         "<int:pk>/legal-hold/<int:hold_pk>/lift/",

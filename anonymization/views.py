@@ -1,4 +1,5 @@
-"""Retention settings (/settings/retention/) and the legal-hold panel on the customer card."""
+"""Retention settings (/settings/retention/), and the legal-hold and anonymization panels on
+the customer card."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -19,9 +21,9 @@ from tenancy.decorators import tenant_perm_required
 from tenancy.forms import apply_service_errors
 from tenancy.roles import Perm
 
-from . import selectors, services
-from .forms import LegalHoldForm, PresetForm, RetentionForm
-from .models import PRESETS, LegalHold
+from . import eligibility, runs, selectors, services
+from .forms import CardAnonymizeForm, LegalHoldForm, PresetForm, RetentionForm
+from .models import PRESETS, LegalHold, RunSource
 
 HOLD = tenant_perm_required(Perm.ANONYMIZE)
 
@@ -34,6 +36,7 @@ def retention_settings(request):
         "prospect_years": policy.prospect_years,
         "fiscal_year_end_day": policy.fiscal_year_end_day,
         "fiscal_year_end_month": policy.fiscal_year_end_month,
+        "auto_anonymize_prospects": policy.auto_anonymize_prospects,
     }
     form = RetentionForm(initial=initial)
     preset_form = PresetForm(prefix="preset", initial={"country": policy.preset or None})
@@ -150,3 +153,60 @@ def legal_hold_lift_view(request, pk, hold_pk):
     else:
         messages.success(request, _("The legal hold is lifted."))
     return redirect(_card_url(customer.pk))
+
+
+# --- Anonymization from the customer card (Avance's manual way) ------------------------------
+
+
+def anonymize_card_panel(customer, request) -> str:
+    """customers.hooks.card_panels: when the customer may be anonymized, and the button."""
+    if request is None or not _has(request, Perm.ANONYMIZE):
+        return ""
+    return render_to_string(
+        "anonymization/anonymize_panel.html", _anonymize_context(request, customer), request=request
+    )
+
+
+def _anonymize_context(request, customer: Customer, form=None) -> dict:
+    today = eligibility.tenant_today()
+    state = eligibility.eligibility_of(customer, today=today)
+    reasons = eligibility.reasons_of(state, today=today)
+    return {
+        "customer": customer,
+        "state": state,
+        "reasons": [eligibility.BLOCKER_LABELS[r] for r in reasons],
+        "eligible": not reasons,
+        "anonymized": customer.status == CustomerStatus.ANONYMIZED,
+        "anonymize_form": form
+        or CardAnonymizeForm(prefix="anonymize", language=get_language() or "en"),
+    }
+
+
+@HOLD
+@require_POST
+def anonymize_view(request, pk):
+    customer = _customer(pk)
+    form = CardAnonymizeForm(request.POST, prefix="anonymize", language=get_language() or "en")
+    if form.is_valid():
+        try:
+            run = runs.anonymization_run_start(
+                customer_ids=[customer.pk],
+                actor=Actor.user(request.user),
+                source=RunSource.CARD,
+                categories=form.cleaned_data["categories"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            return redirect("anonymization-run", pk=run.pk)
+    context = _anonymize_context(request, customer, form)
+    del context["customer"]
+    return card_render(
+        request,
+        customer,
+        tab="contact",
+        tab_template="anonymization/anonymize_errors.html",
+        **context,
+    )

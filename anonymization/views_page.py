@@ -7,13 +7,14 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from tenancy.decorators import tenant_perm_required
 from tenancy.roles import Perm
 
 from . import eligibility
-from .forms import EligibilityFilterForm
+from .forms import AnonymizationRunForm, EligibilityFilterForm
 
 PAGE_SIZE = 25
 FORECAST_MONTHS = 12
@@ -78,6 +79,11 @@ def _bars(forecast) -> list[Bar]:
 
 @tenant_perm_required(Perm.ANONYMIZE)
 def anonymization_page(request):
+    return render_page(request)
+
+
+def render_page(request, run_form: AnonymizationRunForm | None = None, status: int = 200):
+    """The page; ``run_form`` is a refused run's form, shown with its errors."""
     form = EligibilityFilterForm(request.GET or None)
     prospects = form.prospects() if form.is_bound else None
     today = eligibility.tenant_today()
@@ -100,10 +106,16 @@ def anonymization_page(request):
         today=today, months=FORECAST_MONTHS, prospects=prospects
     )
     bars = _bars(forecast)
+    if run_form is None:
+        show = form.cleaned_data.get("show", "") if form.is_bound and form.is_valid() else ""
+        run_form = AnonymizationRunForm(initial={"show": show}, language=get_language() or "en")
+    ticked = set(run_form.cleaned_data.get("customer") or []) if run_form.is_bound else set()
     return render(
         request,
         "anonymization/page.html",
         {
+            "run_form": run_form,
+            "ticked": ticked,
             "form": form,
             "today": today,
             "prospects": sections.get("prospects"),
@@ -121,4 +133,5 @@ def anonymization_page(request):
                 "label_y": TOP + CHART_HEIGHT + LABEL_HEIGHT - 4,
             },
         },
+        status=status,
     )

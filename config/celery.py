@@ -37,6 +37,16 @@ app.conf.beat_schedule = {
         "task": "consent.batches_sweep",
         "schedule": 60.0,
     },
+    # No anonymization run left running with no chunk (anonymization/runs.py).
+    "anonymization-runs-sweep": {
+        "task": "anonymization.runs_sweep",
+        "schedule": 60.0,
+    },
+    # Tenants that turned it on: a daily run of their eligible prospects (anonymization/auto.py).
+    "anonymization-auto-prospects": {
+        "task": "anonymization.auto_prospects",
+        "schedule": crontab(hour=3, minute=17),
+    },
     "notifications-poll-pending-sms": {
         "task": "notifications.poll_pending_sms",
         "schedule": crontab(minute="*/10"),

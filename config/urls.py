@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("customers.api_urls")),
     path("", include("consent.api_urls")),
     path("", include("sales.api_urls")),
+    path("", include("anonymization.api_urls")),
 ]
 
 urlpatterns = [
@@ -26,6 +27,8 @@ urlpatterns = [
     path("settings/consent/", include("consent.urls")),
     path("consent/customers/", include("consent.urls_card")),
     path("settings/retention/", include("anonymization.urls")),
+    path("settings/sms/", include("notifications.urls_settings")),
+    path("settings/numbering/", include("customers.views.numbering_urls")),
     path("anonymization/customers/", include("anonymization.urls_card")),
     path("anonymization/", include("anonymization.urls_page")),
     path("consent/", include("consent.urls_batches")),

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -97,6 +97,8 @@ class World:
     message_a: int = 0  # a message whose send was cut off (tests/notifications/test_send_protocol)
     sales_document_a: int = 0  # an open invoice of customer_a (tests/sales/)
     hold_a: int = 0  # an active legal hold on customer_a (tests/anonymization/test_legal_hold.py)
+    run_a: int = 0  # a finished anonymization run of a third customer (tests/anonymization/)
+    deletion_run_a: int = 0  # a finished mass deletion of a fourth customer (test_deletion.py)
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,16 @@ CASES = [
     Case("GET",  "/",                                          page(200, 200, 200, 200, 200)),
     Case("POST", "/settings/tenant/switch/",                   page(302, 302, 302, 302, 404),
          data={"tenant": "{tenant_a}"}),
+    # The settings area (tests/tenancy/test_settings_area.py): its index is for roles that
+    # may open a settings page; tenant-less, so Charlie gets his own company's.
+    Case("GET",  "/settings/",                                 page(200, 403, 403, 403, 200)),
     Case("GET",  "/settings/company/",                         page(200, 403, 403, 403, 200)),
+    Case("GET",  "/settings/numbering/",                       page(200, 403, 403, 403, 200)),
+    Case("POST", "/settings/numbering/",                       page(302, 403, 403, 403, 302),
+         data={"customer_next": "7000", "contact_next": "70"}),
+    Case("GET",  "/settings/sms/",                             page(200, 403, 403, 403, 200)),
+    Case("POST", "/settings/sms/",                             page(302, 403, 403, 403, 302),
+         data={"sms_enabled": "on", "sms_sender": "Nordljus", "sms_monthly_cap": "100"}),
     Case("GET",  "/settings/members/",                         page(200, 403, 403, 403, 200)),
     Case("POST", "/settings/members/{member_a}/",              page(302, 403, 403, 403, 404),
          data={"role": "employee", "is_active": "on"}),
@@ -351,6 +362,36 @@ CASES = [
          page(302, 302, 403, 403, 404), data={"hold-reason": "Tvist om faktura"}),
     Case("POST", "/anonymization/customers/{customer_a}/legal-hold/{hold_a}/lift/",
          page(302, 302, 403, 403, 404)),
+    # Anonymizing from the card: customer_a is blocked (hold, open invoice), so a refusal.
+    Case("POST", "/anonymization/customers/{customer_a}/anonymize/",
+         page(200, 200, 403, 403, 404),
+         data={"anonymize-categories": "name", "anonymize-phrase": "I understand anonymization"}),
+    # Eligibility through the API (tests/anonymization/test_api.py): anonymization:read.
+    Case("GET",  "/api/v1/eligibility/",
+         api(200, 200, 403, 403, 200, 200, 200), data={"state": "eligible"}),
+    Case("GET",  "/api/v1/customers/{customer_a}/eligibility/",
+         api(200, 200, 403, 403, 404, 200, 404)),
+    # Anonymization runs (tests/anonymization/test_runs.py): anonymization.run to start or
+    # read one in the browser, anonymization:read for the API.
+    Case("GET",  "/anonymization/runs/",                       page(200, 200, 403, 403, 200)),
+    Case("GET",  "/anonymization/runs/{run_a}/",               page(200, 200, 403, 403, 404)),
+    Case("GET",  "/anonymization/runs/{run_a}/report.json",    page(200, 200, 403, 403, 404)),
+    Case("GET",  "/anonymization/runs/{run_a}/report.pdf",     page(200, 200, 403, 403, 404)),
+    Case("POST", "/anonymization/runs/start/",                 page(400, 400, 403, 403, 400),
+         data={"customer": "{customer_a}", "categories": "name", "phrase": "fel"}),
+    Case("GET",  "/api/v1/anonymization-runs/",
+         api(200, 200, 403, 403, 200, 200, 200)),
+    Case("GET",  "/api/v1/anonymization-runs/{run_a}/",
+         api(200, 200, 403, 403, 404, 200, 404)),
+    # Mass deletion (tests/anonymization/test_deletion.py): customer.delete; Charlie gets his
+    # own tenant's pages and proposal, A's runs do not exist for him. A wrong phrase: 400.
+    Case("GET",  "/anonymization/deletion/",                   page(200, 200, 403, 403, 200),
+         data={"last_activity_before": "2030-01-01"}),
+    Case("POST", "/anonymization/deletion/start/",             page(400, 400, 403, 403, 400),
+         data={"last_activity_before": "2030-01-01", "fingerprint": "x", "phrase": "fel"}),
+    Case("GET",  "/anonymization/deletion/runs/",              page(200, 200, 403, 403, 200)),
+    Case("GET",  "/anonymization/deletion/runs/{deletion_run_a}/",
+         page(200, 200, 403, 403, 404)),
     # Consent on the customer card (tests/consent/test_card.py): registry.view for a receipt,
     # consent.request to act; A's customers do not exist for Charlie.
     Case("POST", "/consent/customers/{customer_a}/request/",
@@ -373,6 +414,11 @@ CASES = [
          api(200, 200, 200, 403, 404, 200, 404)),
     Case("GET",    "/api/v1/consent-terms/current/",
          api(200, 200, 200, 403, 404, 200, 404)),
+    # Publishing terms: consent:admin, for a session the right to edit them (admins); a new
+    # company (Charlie's, B's key) publishes its own. Settings: customers:read.
+    Case("POST",   "/api/v1/consent-terms/",                api(201, 403, 403, 403, 201, 201, 201),
+         data={"language": "da", "text": "Vi gemmer dine oplysninger."}),
+    Case("GET",    "/api/v1/consent-settings/",             api(200, 200, 200, 403, 200, 200, 200)),
     # Consent to many customers (tests/consent/test_batches.py, test_reconsent.py): consent.request;
     # Charlie gets his own tenant's (empty) pages, and A's batch does not exist for him.
     Case("GET",  "/consent/batches/",                          page(200, 200, 200, 403, 200)),
@@ -537,6 +583,20 @@ def _build_world(p: Personas) -> World:
         from anonymization.services import legal_hold_set
 
         hold_a = legal_hold_set(customer=customer, reason="Tvist", actor=system).pk
+        from anonymization.runs import anonymization_run_chunk, anonymization_run_start
+
+        # Created long ago, never bought: eligible, and anonymized by a finished run.
+        gone = make_customer(name="Gallrad AB")
+        Customer.objects.filter(pk=gone.pk).update(created_at=datetime(2010, 1, 1, tzinfo=UTC))
+        run_a = anonymization_run_start(
+            customer_ids=[gone.pk], actor=system, source="command", note="Gallring"
+        ).pk
+        anonymization_run_chunk(run_id=run_a)
+        from anonymization.deletion import deletion_run_chunk, deletion_run_start
+
+        deleted = make_customer(name="Raderad AB")
+        deletion_run_a = deletion_run_start(customer_ids=[deleted.pk], actor=system).pk
+        deletion_run_chunk(run_id=deletion_run_a)
     return World(
         p=p,
         tenant_a=p.tenant_a.pk,
@@ -568,6 +628,8 @@ def _build_world(p: Personas) -> World:
         message_a=message_a,
         sales_document_a=sales_document_a,
         hold_a=hold_a,
+        run_a=run_a,
+        deletion_run_a=deletion_run_a,
     )
 
 

@@ -272,6 +272,10 @@ AUDIT_CHAIN_KEY = (
 AUDIT_CHECKPOINT_DIR = Path(
     env.str("AUDIT_CHECKPOINT_DIR", default=str(VAR_DIR / "audit-checkpoints"))
 )
+# The erasure journal (anonymization/journal.py): every anonymization and deletion, so that
+# `replay_erasures` can re-apply them after a backup is restored. Like the checkpoints it
+# must live outside the database and not come back with a database restore.
+ERASURE_JOURNAL_DIR = Path(env.str("ERASURE_JOURNAL_DIR", default=str(VAR_DIR / "erasure-journal")))
 
 # --- Customer files and business registries ------------------------------------------
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
@@ -309,6 +313,10 @@ TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
 CONSENT_BATCH_CHUNK_SIZE = env.int("CONSENT_BATCH_CHUNK_SIZE", default=200)
 # A batch with waiting customers and no chunk run for this long lost its task: resumed.
 CONSENT_BATCH_STALL_SECONDS = env.int("CONSENT_BATCH_STALL_SECONDS", default=300)
+# Anonymization runs (anonymization/runs.py): customers per chunk (one transaction each),
+# and how long a run with waiting customers may go without a chunk before it is resumed.
+ANONYMIZATION_CHUNK_SIZE = env.int("ANONYMIZATION_CHUNK_SIZE", default=200)
+ANONYMIZATION_RUN_STALL_SECONDS = env.int("ANONYMIZATION_RUN_STALL_SECONDS", default=300)
 # django-anymail: ESP settings from ANYMAIL_* variables (e.g. ANYMAIL_POSTMARK_SERVER_TOKEN),
 # each also from ANYMAIL_*_FILE; tracking webhooks need ANYMAIL_WEBHOOK_SECRET ("user:password"
 # for HTTP basic auth) and, for some ESPs, a signing key (notifications/esp.py).

@@ -31,6 +31,9 @@ CELERY_CONTROL_EXCHANGE = f"test-{_RUN}-{_WORKER}"
 MEDIA_ROOT = VAR_DIR / "test-media" / _WORKER  # noqa: F405
 # Never the dev server's checkpoints; tests/audit/conftest.py gives each test its own.
 AUDIT_CHECKPOINT_DIR = Path(tempfile.gettempdir()) / f"kundreg-test-audit-{_RUN}-{_WORKER}"
+# Never the dev server's erasure journal either; tests/anonymization/test_replay.py gives
+# each of its tests its own.
+ERASURE_JOURNAL_DIR = Path(tempfile.gettempdir()) / f"kundreg-test-journal-{_RUN}-{_WORKER}"
 # Serve static files from the app directories, no collectstatic needed.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True

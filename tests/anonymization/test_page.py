@@ -84,7 +84,7 @@ def test_counts_and_rows(world):
     assert "On legal hold" in held_row and "Open orders" not in held_row
     order_row = re.search(rf'<tr id="blocked-{order.pk}".*?</tr>', html, re.S).group(0)
     assert "Open orders, deliveries, invoices or cases" in order_row
-    assert "5 customers match these filters" in html
+    assert "take all 5 customers that match these filters" in html
     # No inline styles or scripts under the strict CSP.
     assert "style=" not in html and "<script>" not in html
 
@@ -95,7 +95,8 @@ def test_filter_prospects_only(world):
     assert _count(html, "prospects") == 2
     assert 'id="customers-count"' not in html
     assert _count(html, "blocked") == 0  # every blocked one has no quote-only history
-    assert "2 customers match these filters" in html
+    assert "take all 2 customers that match these filters" in html
+    assert 'name="show" value="prospects"' in html  # "all that match" keeps the filter
 
 
 def test_forecast_chart(world):

@@ -191,8 +191,10 @@ def test_another_tenants_admin_changes_only_their_own(personas):
         assert retention_policy().customer_years == 9
 
 
-def test_the_nav_links_the_page_for_admins_only(personas):
-    assert URL in personas.client(personas.alice).get("/").content.decode()
+def test_the_settings_menu_links_the_page_for_admins_only(personas):
+    # The nav's one "Settings" entry leads to the settings menu (issue 14, item 3).
+    assert URL in personas.client(personas.alice).get("/settings/").content.decode()
+    assert personas.client(personas.bea).get("/settings/").status_code == 403
     assert URL not in personas.client(personas.bea).get("/").content.decode()
 
 

@@ -76,8 +76,8 @@ def test_api_key_form_needs_a_name(personas):
 
 
 def test_seed_demo_is_idempotent(db):
-    call_command("seed_demo", "--customers", "10")
-    call_command("seed_demo", "--customers", "10")
+    call_command("seed_demo", "--customers", "20")
+    call_command("seed_demo", "--customers", "20")
     demo = Tenant.objects.get(slug="demo")
     with tenant_context(demo):
         assert ReferenceEntry.objects.filter(register="payment_terms").count() == 4
@@ -91,4 +91,9 @@ def test_seed_demo_is_idempotent(db):
             "sv",
         ]
         assert ConsentState.objects.exists()
+        # Sales history old enough that the Anonymization page has rows of every kind.
+        from anonymization.eligibility import blocked_customers, eligible_customers
+
+        assert eligible_customers(prospects=False).exists()
+        assert blocked_customers().exists()
     assert demo.memberships.count() == 4
