@@ -9,7 +9,7 @@ EMBEDDED := $(PY) -m config.embedded run --
 PORT ?= 8000
 export PORT
 
-.PHONY: install run test bench lint fmt check messages browser clean stop lock
+.PHONY: install run test bench lint fmt check messages browser clean stop lock backup restore
 
 install: $(STAMP)
 
@@ -49,6 +49,14 @@ lock: install
 	mkdir -p requirements
 	$(LOCK) -o requirements/prod.txt
 	$(LOCK) --extra dev -c requirements/prod.txt -o requirements/dev.txt
+
+# A production database's backup and restore (docs/operations.md, "Backups"): connection from
+# PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE. make backup FILE=x.dump; make restore FILE=x.dump
+backup:
+	sh deploy/backup.sh "$(or $(FILE),kundreg-$(shell date -u +%Y%m%dT%H%M%SZ).dump)"
+restore:
+	@test -n "$(FILE)" || (echo "make restore FILE=<dump of deploy/backup.sh>" >&2; exit 2)
+	sh deploy/restore.sh "$(FILE)"
 
 # Browser tests drive Debian's Chromium (never a downloaded browser).
 browser:

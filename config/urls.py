@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from config import views
 from config.api_errors import api_not_found
-from config.health import healthz
+from config.health import healthz, livez, readyz
 
 api_v1 = [
     path("", include("tenancy.api_urls")),
@@ -17,6 +17,8 @@ api_v1 = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("livez", livez, name="livez"),
+    path("readyz", readyz, name="readyz"),
     path("accounts/", include("config.auth_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("settings/", include("tenancy.urls")),

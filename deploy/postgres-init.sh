@@ -5,8 +5,14 @@
 #                 no BYPASSRLS, so row-level security applies to every query it makes.
 # `manage.py migrate` (as the owner) grants the runtime role its table privileges afterwards.
 #
+#   backup role   when KUNDREG_BACKUP_PASSWORD is set: what deploy/backup.sh dumps as. Reads
+#                 every table (pg_read_all_data) past row security (BYPASSRLS, which a dump
+#                 needs: forced row security applies to the owner too), writes nothing
+#                 (read-only transactions, no other privilege); may only connect otherwise.
+#
 # Names (defaults): KUNDREG_DB_NAME (kundreg), KUNDREG_OWNER_ROLE (kundreg_owner),
-# KUNDREG_APP_ROLE (kundreg_app); passwords: KUNDREG_OWNER_PASSWORD, KUNDREG_APP_PASSWORD.
+# KUNDREG_APP_ROLE (kundreg_app), KUNDREG_BACKUP_ROLE (kundreg_backup); passwords:
+# KUNDREG_OWNER_PASSWORD, KUNDREG_APP_PASSWORD, KUNDREG_BACKUP_PASSWORD (optional).
 # Roles are cluster-wide: on a server shared with other databases give each installation
 # names of its own, and use the same names in DATABASE_URL and MIGRATION_DATABASE_URL.
 #
@@ -26,6 +32,10 @@
 #     KUNDREG_OWNER_PASSWORD=... KUNDREG_APP_PASSWORD=... sh deploy/postgres-init.sh
 #   Such an admin is made a member of the owner role, as PostgreSQL requires of whoever gives
 #   a database to a role.
+#   The backup role needs more than such an admin usually may: BYPASSRLS can be given by a
+#   superuser (PostgreSQL 16+: also by an admin that has BYPASSRLS itself), pg_read_all_data
+#   by a superuser or an admin holding it WITH ADMIN OPTION. Leave KUNDREG_BACKUP_PASSWORD
+#   unset there and use the provider's own backups (docs/operations.md, "Backups").
 set -eu
 : "${KUNDREG_OWNER_PASSWORD:?set KUNDREG_OWNER_PASSWORD}"
 : "${KUNDREG_APP_PASSWORD:?set KUNDREG_APP_PASSWORD}"
@@ -43,7 +53,9 @@ psql -X -q -v ON_ERROR_STOP=1 \
     -v owner="${KUNDREG_OWNER_ROLE:-kundreg_owner}" \
     -v app="${KUNDREG_APP_ROLE:-kundreg_app}" \
     -v owner_password="$KUNDREG_OWNER_PASSWORD" \
-    -v app_password="$KUNDREG_APP_PASSWORD" <<'SQL'
+    -v app_password="$KUNDREG_APP_PASSWORD" \
+    -v backup="${KUNDREG_BACKUP_ROLE:-kundreg_backup}" \
+    -v backup_password="${KUNDREG_BACKUP_PASSWORD:-}" <<'SQL'
 SET client_min_messages = warning;
 
 -- A role that exists and could bypass row security: only a superuser may take that away.
@@ -95,4 +107,32 @@ SELECT format('ALTER DATABASE %I OWNER TO %I', datname, :'owner')
 -- Only the two roles (and superusers) connect; the runtime role gets no more than that here.
 REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
 GRANT CONNECT, TEMPORARY ON DATABASE :"db" TO :"app";
+
+-- The backup role, when KUNDREG_BACKUP_PASSWORD is given: login, BYPASSRLS, and reading is all
+-- it may do (pg_read_all_data; every transaction read-only). Not a member of the owner or the
+-- runtime role, never superuser.
+SELECT :'backup_password' <> '' AS with_backup \gset
+\if :with_backup
+SELECT format('DO $stop$ BEGIN RAISE EXCEPTION %L; END $stop$',
+              format('the backup role %s must not be the owner or the runtime role', :'backup'))
+ WHERE :'backup' IN (:'owner', :'app')
+\gexec
+SELECT format('CREATE ROLE %I NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION', :'backup')
+ WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'backup')
+\gexec
+SELECT format('ALTER ROLE %I NOSUPERUSER', :'backup')
+  FROM pg_roles WHERE rolname = :'backup' AND rolsuper
+\gexec
+ALTER ROLE :"backup" WITH LOGIN BYPASSRLS INHERIT NOCREATEDB NOCREATEROLE NOREPLICATION
+    PASSWORD :'backup_password';
+ALTER ROLE :"backup" SET default_transaction_read_only = on;
+SELECT format('GRANT pg_read_all_data TO %I', :'backup')
+ WHERE NOT pg_has_role(:'backup', 'pg_read_all_data', 'MEMBER')
+\gexec
+SELECT format('REVOKE %I FROM %I', r, :'backup')
+  FROM (VALUES (:'owner'), (:'app')) AS member_of (r)
+ WHERE pg_has_role(:'backup', r, 'MEMBER')
+\gexec
+GRANT CONNECT ON DATABASE :"db" TO :"backup";
+\endif
 SQL

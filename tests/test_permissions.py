@@ -476,6 +476,8 @@ EXEMPT = {
     "password_reset_complete": "public",
     "set_language": "public; tests/web/test_auth.py",
     "healthz": "public, for the load balancer; holds no tenant data",
+    "livez": "public, for probes; no data at all; tests/config/test_health_probes.py",
+    "readyz": "public, for probes; holds no tenant data; tests/config/test_health_probes.py",
     "consent-page": "public, token-guarded; tests/consent/test_page.py (a token never shows "
     "another tenant)",
     "twilio-status": "public, Twilio-signed; tests/notifications/test_webhooks.py",
