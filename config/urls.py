@@ -25,6 +25,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("customers/", include("customers.urls")),
     path("sales/", include("sales.urls")),
+    path("reports/", include("reports.urls")),
     path("c/", include("consent.urls_public")),
     path("settings/consent/", include("consent.urls")),
     path("consent/customers/", include("consent.urls_card")),

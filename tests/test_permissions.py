@@ -182,6 +182,11 @@ CASES = [
          data={"list-name": "Syd", "status": "inactive"}),
     Case("GET",  "/customers/lists/{saved_list_a}/",           page(302, 302, 302, 403, 404)),
     Case("POST", "/customers/lists/{saved_list_a}/delete/",    page(302, 403, 403, 403, 404)),
+    # Reports (tests/reports/): reports.view; tenant-less, so Charlie gets his own company's.
+    Case("GET",  "/reports/",                                  page(200, 200, 200, 403, 200),
+         data={"report": "inactive", "last_activity_before": "2030-01-01"}),
+    Case("GET",  "/reports/export/csv/",                       page(200, 200, 200, 403, 200),
+         data={"report": "unreachable"}),
     # The customer card (tests/customers/test_card_views.py): registry.view to see,
     # registry.edit to change, customer.delete to delete; Charlie: A's customers do not exist.
     Case("GET",  "/customers/new/",                            page(200, 200, 200, 403, 200)),
