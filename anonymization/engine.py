@@ -66,7 +66,7 @@ log = logging.getLogger(__name__)
 
 REDACTED = "[…]"
 # Needles per regular expression sent to PostgreSQL by the free-text scan (see its comment).
-SCAN_GROUP = 24
+SCAN_GROUP = 40
 
 SKIP_NOT_FOUND = "not_found"
 SKIP_ANONYMIZED = "already_anonymized"
@@ -486,7 +486,8 @@ class _Erasure:
         compiled = re.compile(pattern, re.IGNORECASE)
         # PostgreSQL compiles one alternation of a whole chunk's needles in time that grows
         # much faster than its length (minutes for 200 customers, and out of memory for
-        # 300: docs/benchmarks.md, anonymization): it gets them in small groups instead.
+        # 300: docs/benchmarks.md, anonymization): it gets them in groups instead, one
+        # statement each.
         groups = [
             "(" + "|".join(patterns[i : i + SCAN_GROUP]) + ")"
             for i in range(0, len(patterns), SCAN_GROUP)
@@ -503,15 +504,19 @@ class _Erasure:
             ]
             if not text_fields:
                 continue
-            match = Q()
-            for name in text_fields:
-                for group in groups:
-                    match |= Q(**{f"{name}__iregex": group})
-            qs = self._objects(model).filter(match)
+            qs = self._objects(model)
             own = self.selected.get(entry.label)
             if own:  # the erased rows' own data: scrubbed, or deselected and left alone
                 qs = qs.exclude(pk__in=own)
-            rows = list(qs.only("pk", *text_fields))
+            # One statement per group: PostgreSQL keeps only a few compiled expressions, so
+            # many different ones in one statement would be compiled again for every row.
+            found: set[int] = set()
+            for group in groups:
+                match = Q()
+                for name in text_fields:
+                    match |= Q(**{f"{name}__iregex": group})
+                found.update(qs.filter(match).values_list("pk", flat=True))
+            rows = list(qs.filter(pk__in=sorted(found)).only("pk", *text_fields)) if found else []
             if not rows:
                 continue
             fixed_only = getattr(model, "append_only", False) or (
@@ -562,7 +567,4 @@ class _Erasure:
 
 def _db_matches(qs, pk: int, name: str, groups: list[str]) -> bool:
     """PostgreSQL matched a row Python's reading of the pattern did not: ask again."""
-    match = Q()
-    for group in groups:
-        match |= Q(**{f"{name}__iregex": group})
-    return qs.filter(match, pk=pk).exists()
+    return any(qs.filter(pk=pk, **{f"{name}__iregex": group}).exists() for group in groups)
