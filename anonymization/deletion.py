@@ -61,7 +61,6 @@ from functools import partial
 
 from django.apps import apps
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
@@ -70,7 +69,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.actors import Actor
-from audit.models import ActorType
 from audit.services import audit_record
 from customers.models import Customer
 from tenancy.context import require_tenant
@@ -245,12 +243,6 @@ def blockers(ids: Iterable[int]) -> dict[int, list[str]]:
 # --- Runs -----------------------------------------------------------------------------
 
 
-def _user_of(actor: Actor):
-    if actor.type != ActorType.USER or not actor.id:
-        return None
-    return get_user_model().objects.filter(pk=actor.id).first()
-
-
 def _ids(customer_ids) -> list[int]:
     if isinstance(customer_ids, QuerySet):
         return list(customer_ids.order_by().values_list("pk", flat=True))
@@ -293,7 +285,7 @@ def deletion_run_start(
         note=note,
         total=len(deletable),
         excluded=len(kept),
-        created_by=_user_of(actor),
+        created_by=actor.signed_in_user(),
         actor_type=actor.type,
         actor_id=str(actor.id or ""),
     )

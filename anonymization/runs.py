@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, QuerySet
@@ -26,7 +25,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.actors import Actor
-from audit.models import ActorType
 from audit.services import audit_record
 from customers.models import Customer, CustomerStatus
 from tenancy.context import require_tenant
@@ -62,12 +60,6 @@ def phrase_matches(typed: str, language: str) -> bool:
 
 def chunk_size() -> int:
     return settings.ANONYMIZATION_CHUNK_SIZE
-
-
-def _user_of(actor: Actor):
-    if actor.type != ActorType.USER or not actor.id:
-        return None
-    return get_user_model().objects.filter(pk=actor.id).first()
 
 
 def _clean_categories(categories: Iterable[str] | None) -> list[str]:
@@ -153,7 +145,7 @@ def anonymization_run_start(
         categories=chosen,
         note=note,
         total=len(ids),
-        created_by=_user_of(actor),
+        created_by=actor.signed_in_user(),
         actor_type=actor.type,
         actor_id=str(actor.id or ""),
     )

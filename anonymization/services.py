@@ -7,14 +7,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.actors import Actor
-from audit.models import ActorType
 from audit.services import audit_record
 from customers.models import Customer, CustomerStatus
 from tenancy.context import require_tenant
@@ -42,12 +40,6 @@ def _whole(value) -> int | None:
     except (TypeError, ValueError):
         return None
     return number if str(number) == str(value).strip() or isinstance(value, int) else None
-
-
-def _user_of(actor: Actor):
-    if actor.type != ActorType.USER or not actor.id:
-        return None
-    return get_user_model().objects.filter(pk=actor.id).first()
 
 
 def _snapshot(policy: RetentionPolicy) -> dict:
@@ -174,7 +166,7 @@ def legal_hold_set(*, customer: Customer, reason: str, actor: Actor) -> LegalHol
     if LegalHold.objects.filter(customer=locked, lifted_at__isnull=True).exists():
         raise ValidationError(_("This customer is already on legal hold."))
     hold = LegalHold.objects.create(
-        customer=locked, reason=reason, set_by=_user_of(actor), set_at=timezone.now()
+        customer=locked, reason=reason, set_by=actor.signed_in_user(), set_at=timezone.now()
     )
     audit_record(
         action="legal_hold.set",
@@ -192,7 +184,7 @@ def legal_hold_lift(*, hold: LegalHold, actor: Actor) -> LegalHold:
     if locked.lifted_at is not None:
         raise ValidationError(_("This legal hold has already been lifted."))
     locked.lifted_at = timezone.now()
-    locked.lifted_by = _user_of(actor)
+    locked.lifted_by = actor.signed_in_user()
     locked.save(update_fields=["lifted_at", "lifted_by"])
     audit_record(
         action="legal_hold.lifted",

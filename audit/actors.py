@@ -28,6 +28,14 @@ class Actor:
     def customer(cls, customer_id) -> Actor:
         return cls(ActorType.CUSTOMER, str(customer_id))
 
+    def signed_in_user(self):
+        """The user account behind a user actor (for ``created_by`` fields), else None."""
+        if self.type != ActorType.USER or not self.id:
+            return None
+        from django.contrib.auth import get_user_model
+
+        return get_user_model().objects.filter(pk=self.id).first()
+
     @classmethod
     def from_request(cls, request) -> Actor:
         """The API key when the call came with one, else the signed-in user."""

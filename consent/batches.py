@@ -38,7 +38,7 @@ from .models import (
     ConsentBatch,
     ConsentBatchItem,
 )
-from .services import NoAddressError, _user_of, consent_request_create
+from .services import NoAddressError, consent_request_create
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ def consent_batch_start(
         channel=channel,
         source=source,
         status=BatchStatus.PENDING,
-        created_by=_user_of(actor),
+        created_by=actor.signed_in_user(),
         actor_type=actor.type,
         actor_id=str(actor.id),
     )

@@ -430,12 +430,11 @@ def _handle(reply: UnmatchedReply) -> UnmatchedReply:
 
 
 def _close(reply: UnmatchedReply, status: str, *, actor: Actor, **fields) -> None:
-    from .services import _user_of
 
     # The number and the text served their purpose: the decision (or none) remains.
     reply.status = status
     reply.handled_at = timezone.now()
-    reply.handled_by = _user_of(actor)
+    reply.handled_by = actor.signed_in_user()
     reply.from_number = reply.number_key = reply.body = ""
     for name, value in fields.items():
         setattr(reply, name, value)

@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.actors import Actor
-from audit.models import ActorType
 from audit.services import audit_record
 from tenancy.context import require_tenant
 from tenancy.models import LANGUAGE_CHOICES
@@ -39,14 +38,6 @@ DECISION_TO_REQUEST = {
     Decision.GRANTED: RequestStatus.ACCEPTED,
     Decision.DECLINED: RequestStatus.DECLINED,
 }
-
-
-def _user_of(actor: Actor):
-    from django.contrib.auth import get_user_model
-
-    if actor.type != ActorType.USER or not actor.id:
-        return None
-    return get_user_model().objects.filter(pk=actor.id).first()
 
 
 def _next_id(model) -> int:
@@ -85,7 +76,7 @@ def consent_terms_publish(*, language: str, text: str, actor: Actor) -> ConsentT
         version=(current.version + 1) if current else 1,
         text=text,
         published_at=timezone.now(),
-        published_by=_user_of(actor),
+        published_by=actor.signed_in_user(),
     )
     terms.save()
     audit_record(
@@ -308,7 +299,7 @@ def consent_request_create(
         status=RequestStatus.QUEUED,
         expires_at=now + timedelta(days=selectors.request_valid_days()),
         created_at=now,
-        created_by=_user_of(actor),
+        created_by=actor.signed_in_user(),
         actor_type=actor.type,
         actor_id=str(actor.id),
         batch=batch,
