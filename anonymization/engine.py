@@ -16,9 +16,10 @@ category each falls, how it is scrubbed and how the model's rows reach the data 
    category of the field they record;
 5. marks the customers anonymized and lets the model rebuild derived fields (search
    text; a trigger refreshes the private search copy);
-6. scans the tenant's free-text fields for the noted names, emails and phones (one
-   regular-expression query per model with free text) and redacts them; what it cannot
-   change (append-only rows) is reported as residue;
+6. scans the tenant's free-text fields for the noted names, emails and phones and
+   redacts them (``anonymization.scan``: a word and digit lookup in the database, the
+   patterns checked in Python); what it cannot change (append-only rows) is reported as
+   residue. A run only stores what to search for: it scans once, after its last chunk;
 7. writes one audit entry (ids, counts, model and field names; no personal data).
 
 After commit, stored files are deleted and outboxes forget their copies; failures are
@@ -29,7 +30,6 @@ database) gets a line, so that a restored backup can be brought up to date.
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -46,9 +46,11 @@ from audit.actors import Actor
 from audit.services import audit_record
 from tenancy.context import require_tenant
 
+from . import scan
 from .journal import ANONYMIZED, CONTACT_ERASED, journal_record
 from .models import LegalHold
 from .registry import ALL_CATEGORIES, CATEGORY_LABELS, ModelEntry, Needle, Scrub, pii
+from .scan import Residue
 
 __all__ = [
     "ALL_CATEGORIES",
@@ -64,10 +66,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-REDACTED = "[…]"
-# Needles per regular expression sent to PostgreSQL by the free-text scan (see its comment).
-SCAN_GROUP = 40
-
 SKIP_NOT_FOUND = "not_found"
 SKIP_ANONYMIZED = "already_anonymized"
 SKIP_LEGAL_HOLD = "legal_hold"
@@ -76,15 +74,6 @@ SKIP_REASONS = {
     SKIP_ANONYMIZED: _("Already anonymized"),
     SKIP_LEGAL_HOLD: _("On legal hold"),
 }
-
-
-@dataclass(frozen=True)
-class Residue:
-    """Free text that still matched an erased person and could not be changed."""
-
-    model: str  # app_label.Model
-    field: str
-    pk: int
 
 
 @dataclass
@@ -176,7 +165,9 @@ def anonymize_customers(
             else:
                 ids.append(pk)
         if ids:
-            _Erasure(tenant, categories, result).run(subject_ids=ids, seed={})
+            # A run scans the tenant's free text once, after its last chunk.
+            batch = scan.run_batch(run_id) if run_id is not None and not replay else None
+            _Erasure(tenant, categories, result, batch).run(subject_ids=ids, seed={})
             result.anonymized = ids
         event = audit_record(
             action="anonymization.replayed" if replay else "anonymization.chunk",
@@ -270,8 +261,15 @@ def _has_tenant(model) -> bool:
 
 
 class _Erasure:
-    def __init__(self, tenant, categories: frozenset[str], result: ErasureResult):
+    def __init__(
+        self,
+        tenant,
+        categories: frozenset[str],
+        result: ErasureResult,
+        scan_batch: str | None = None,
+    ):
         self.tenant = tenant
+        self.scan_batch = scan_batch
         self.categories = categories
         self.result = result
         self.language = tenant.default_language
@@ -479,66 +477,23 @@ class _Erasure:
     # 4. free text elsewhere
 
     def redact_free_text(self) -> None:
-        patterns = sorted({n.pattern for n in self.needles})
-        if not patterns:
+        """Note what identifies the erased people; scan now, or after the run's last chunk."""
+        if self.scan_batch is not None:  # a run: scan.scan() runs once after its last chunk
+            scan.store_needles(self.tenant, self.scan_batch, self.needles)
             return
-        pattern = "(" + "|".join(patterns) + ")"
-        compiled = re.compile(pattern, re.IGNORECASE)
-        # PostgreSQL compiles one alternation of a whole chunk's needles in time that grows
-        # much faster than its length (minutes for 200 customers, and out of memory for
-        # 300: docs/benchmarks.md, anonymization): it gets them in groups instead, one
-        # statement each.
-        groups = [
-            "(" + "|".join(patterns[i : i + SCAN_GROUP]) + ")"
-            for i in range(0, len(patterns), SCAN_GROUP)
-        ]
-        for entry in pii.entries():
-            model = entry.model
-            names = [n for n, r in entry.fields.items() if r.personal and r.free_text]
-            if not names or not _has_tenant(model):
-                continue
-            text_fields = [
-                n
-                for n in names
-                if isinstance(model._meta.get_field(n), models.CharField | models.TextField)
-            ]
-            if not text_fields:
-                continue
-            qs = self._objects(model)
-            own = self.selected.get(entry.label)
-            if own:  # the erased rows' own data: scrubbed, or deselected and left alone
-                qs = qs.exclude(pk__in=own)
-            # One statement per group: PostgreSQL keeps only a few compiled expressions, so
-            # many different ones in one statement would be compiled again for every row.
-            found: set[int] = set()
-            for group in groups:
-                match = Q()
-                for name in text_fields:
-                    match |= Q(**{f"{name}__iregex": group})
-                found.update(qs.filter(match).values_list("pk", flat=True))
-            rows = list(qs.filter(pk__in=sorted(found)).only("pk", *text_fields)) if found else []
-            if not rows:
-                continue
-            fixed_only = getattr(model, "append_only", False) or (
-                entry.reach is not None and entry.reach.bulk is not None
-            )
-            changed = []
-            for row in rows:
-                fixed = fixed_only
-                hits = [n for n in text_fields if compiled.search(getattr(row, n) or "")]
-                if not hits:  # PostgreSQL read the pattern differently: ask it which field
-                    hits = [n for n in text_fields if _db_matches(qs, row.pk, n, groups)]
-                    fixed = True
-                for name in hits:
-                    if fixed:
-                        self.result.residue.append(Residue(entry.label, name, row.pk))
-                    else:
-                        setattr(row, name, compiled.sub(REDACTED, getattr(row, name)))
-                if hits and not fixed:
-                    changed.append(row)
-            if changed:
-                model._default_manager.bulk_update(changed, text_fields)
-                self.result.redacted[entry.label] += len(changed)
+        batch = scan.new_batch()
+        if not scan.store_needles(self.tenant, batch, self.needles):
+            return
+        own = self.selected
+
+        def exclude(entry: ModelEntry) -> Q | None:
+            pks = own.get(entry.label)
+            return Q(pk__in=pks) if pks else None
+
+        found = scan.scan(self.tenant, batch, exclude=exclude)
+        scan.forget_needles(self.tenant, batch)
+        self.result.redacted.update(found.redacted)
+        self.result.residue.extend(found.residue)
 
     # 5. outside the database, once committed
 
@@ -565,6 +520,18 @@ class _Erasure:
             transaction.on_commit(done)
 
 
-def _db_matches(qs, pk: int, name: str, groups: list[str]) -> bool:
-    """PostgreSQL matched a row Python's reading of the pattern did not: ask again."""
-    return any(qs.filter(pk=pk, **{f"{name}__iregex": group}).exists() for group in groups)
+def owned_by(entry: ModelEntry, subjects) -> Q | None:
+    """The rows of ``entry``'s model that reach the data subjects ``subjects`` (a queryset
+    of their ids): an erasure's own rows, which the free-text scan leaves alone."""
+    reach = entry.reach
+    if reach is None:
+        return None
+    if entry.is_subject:
+        return Q(pk__in=subjects)
+    if reach.parent is not None:
+        parent = pii.entry(reach.parent)
+        parent_rows = owned_by(parent, subjects) if parent is not None else None
+        if parent_rows is None:
+            return None
+        return Q(**{f"{reach.path}__in": reach.parent._default_manager.filter(parent_rows)})
+    return Q(**{f"{reach.path}__in": subjects})

@@ -176,3 +176,4 @@ from .models_runs import (  # noqa: E402,F401
     RunSource,
     RunStatus,
 )
+from .models_scan import ErasureNeedle  # noqa: E402,F401

@@ -149,3 +149,25 @@ pii.register(
 )
 # The customer's id as a plain number: the customer row is gone, the id names no one.
 pii.register(DeletionRunItem, id=ND, tenant=ND, run=ND, customer_id=ND, outcome=ND, reason=ND)
+
+# --- The free-text scan's needles (anonymization.models_scan) ----------------------------
+
+from .models import ErasureNeedle  # noqa: E402
+
+# Names, emails and phones of people being erased, kept from a run's chunk to its scan
+# (minutes) and deleted by the scan in the transaction that redacts; a single erasure
+# never commits them. They reach no customer: nothing erases them but the scan.
+_needle = personal(Scrub.DELETE_ROW, note="transient: deleted by the free-text scan")
+pii.register(
+    ErasureNeedle,
+    id=ND,
+    tenant=ND,
+    batch=ND,
+    category=ND,
+    kind=ND,
+    pattern=_needle,
+    literal=_needle,
+    first=_needle,
+    second=_needle,
+    key=_needle,
+)

@@ -112,12 +112,25 @@ def personal(
 
 @dataclass(frozen=True)
 class Needle:
-    """Something that identifies an erased person in free text: a regular expression in
-    the subset PostgreSQL's ``~*`` and Python's ``re`` read alike."""
+    """Something that identifies an erased person in free text.
+
+    ``pattern`` is a Python regular expression, matched case-insensitively; the database
+    never reads it. It finds candidates by ``literal`` instead (``anonymization.scan``):
+    for a ``text`` needle the words of a name or email, for a ``phone`` needle the
+    national number's digits. A text needle matches where a word starts (``xAnna`` is not
+    Anna), and a short last word (under ``WORD_KEY`` letters) must end the word too, so the
+    database's word lookup finds every place the pattern matches.
+    """
 
     category: str
     pattern: str
+    kind: str = "text"  # or "phone"
+    literal: str = ""
 
+
+# The database compares this many first letters of a needle's second word (a prefix:
+# "Svenssons" is found for "Svensson"); shorter words are compared whole.
+WORD_KEY = 4
 
 _SEP = r"[-. ()/]?"
 
@@ -139,7 +152,13 @@ def text_needle(category: str, text: str, *, min_length: int = 5) -> Needle | No
     text = " ".join((text or "").split())
     if len(text) < min_length:
         return None
-    return Needle(category, _literal(text))
+    words = [w for w in re.split(r"\W+", text.lower()) if w]
+    if not words:
+        return None
+    pattern = r"(?<!\w)" + _literal(text)
+    if len(words) <= 2 and len(words[-1]) < WORD_KEY and re.search(r"\w$", text):
+        pattern += r"(?!\w)"
+    return Needle(category, pattern, "text", text)
 
 
 def phone_needle(category: str, number: str, country: str = "") -> Needle | None:
@@ -155,7 +174,7 @@ def phone_needle(category: str, number: str, country: str = "") -> Needle | None
         return None
     body = _SEP.join(national)
     prefix = r"(\+[0-9]{1,3}[-. ]?(\(0\))?[-. ]?|00[0-9]{1,3}[-. ]?|0[-. ]?)?"
-    return Needle(category, rf"(?<![0-9]){prefix}{body}(?![0-9])")
+    return Needle(category, rf"(?<![0-9]){prefix}{body}(?![0-9])", "phone", national)
 
 
 @dataclass

@@ -41,9 +41,11 @@ def _entries(run: AnonymizationRun) -> list[ReportEntry]:
 
 
 def _residue(run: AnonymizationRun) -> list[list]:
-    """Where free text still named someone: [model, field, row id] from the chunks' entries."""
+    """Where free text still named someone: [model, field, row id], from the audit entries."""
     rows = AuditEvent.objects.filter(
-        object_type="anonymization.run", object_id=str(run.pk), action="anonymization.chunk"
+        object_type="anonymization.run",
+        object_id=str(run.pk),
+        action__in=["anonymization.chunk", "anonymization.scanned"],
     ).values_list("data", flat=True)
     return [place for data in rows for place in (data or {}).get("residue", [])]
 

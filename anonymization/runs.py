@@ -29,8 +29,8 @@ from audit.services import audit_record
 from customers.models import Customer, CustomerStatus
 from tenancy.context import require_tenant
 
-from . import eligibility
-from .engine import SKIP_REASONS, anonymize_customers
+from . import eligibility, scan
+from .engine import SKIP_REASONS, anonymize_customers, owned_by
 from .models import AnonymizationRun, AnonymizationRunItem, ItemOutcome, RunSource, RunStatus
 from .registry import ALL_CATEGORIES
 
@@ -183,6 +183,7 @@ def anonymization_run_chunk(*, run_id: int, limit: int | None = None) -> bool:
             .values_list("customer_id", "pk")[:limit]
         )
         if not claimed:
+            _scan(run)
             _finish(run)
             return False
         ids = sorted(claimed)
@@ -211,9 +212,7 @@ def anonymization_run_chunk(*, run_id: int, limit: int | None = None) -> bool:
         run.counts = _merge(run.counts, result)
         run.save()
         files["result"] = result
-        more = len(claimed) == limit
-        if not more:
-            _finish(run)
+        more = True  # the next chunk finds nothing waiting, scans and finishes the run
     # The engine deletes files once the chunk is committed, and fills these in then.
     deleted = len(files["result"].files_deleted)
     if deleted:
@@ -233,6 +232,34 @@ def _merge(counts: dict, result) -> dict:
     ):
         merged.setdefault(key, Counter()).update(value)
     return {key: dict(sorted(value.items())) for key, value in merged.items()}
+
+
+def _scan(run: AnonymizationRun) -> None:
+    """After the last chunk: search the tenant's free text once for everyone the run erased
+    (their names, emails and phones were noted by the chunks), then forget them."""
+    tenant = require_tenant()
+    batch = scan.run_batch(run.pk)
+    erased = AnonymizationRunItem.objects.filter(
+        run_id=run.pk, outcome=ItemOutcome.ANONYMIZED
+    ).values("customer_id")
+    found = scan.scan(tenant, batch, exclude=lambda entry: owned_by(entry, erased))
+    scan.forget_needles(tenant, batch)
+    run.residue += len(found.residue)
+    counts = dict(run.counts or {})
+    redacted = Counter(counts.get("redacted", {}))
+    redacted.update(found.redacted)
+    counts["redacted"] = dict(sorted(redacted.items()))
+    run.counts = counts
+    audit_record(
+        action="anonymization.scanned",
+        actor=Actor(run.actor_type, run.actor_id),
+        object_type="anonymization.run",
+        object_id=run.pk,
+        data={
+            "redacted": dict(sorted(found.redacted.items())),
+            "residue": [[r.model, r.field, r.pk] for r in found.residue],
+        },
+    )
 
 
 def _finish(run: AnonymizationRun) -> None:
@@ -279,6 +306,7 @@ def anonymization_run_stop(*, run_id: int, reason: str) -> bool:
     ).update(status=RunStatus.FAILED, finished_at=timezone.now(), error=reason[:100])
     if stopped:
         run = AnonymizationRun.objects.get(pk=run_id)
+        scan.forget_needles(require_tenant(), scan.run_batch(run_id))
         audit_record(
             action="anonymization.run_stopped",
             actor=Actor.system("anonymization.runs"),

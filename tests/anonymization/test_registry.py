@@ -171,7 +171,7 @@ def test_without_an_engine_the_registry_cannot_erase():
     assert pii._eraser is not None  # the anonymization app installed it
 
 
-def test_needles_match_in_python_as_they_will_in_postgresql():
+def test_needles_match_however_the_name_and_number_are_written():
     name = text_needle(NAME, "Åsa  Lind-Berg")
     phone = phone_needle(NAME, "+46 70-123 45 67", "SE")
     assert text_needle(NAME, "Bo") is None  # too short to search for

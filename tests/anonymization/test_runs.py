@@ -183,7 +183,7 @@ def test_chunks_are_exact_and_a_second_pass_changes_nothing(old):
         run = runs.anonymization_run_start(
             customer_ids=[c.pk for c in p.old], actor=SYSTEM, source=RunSource.PAGE
         )
-        assert work(run.pk, limit=2) == 3  # 2 + 2 + 1
+        assert work(run.pk, limit=2) == 4  # 2 + 2 + 1, then the free-text scan
         run.refresh_from_db()
         assert (run.anonymized, run.skipped) == (5, 0)
         chunks = AuditEvent.objects.filter(action="anonymization.chunk").count()
@@ -410,3 +410,66 @@ def test_the_card_refuses_a_blocked_customer_and_a_wrong_phrase(old):
     )
     assert card_post(sv(p.client(p.bob)), p.old[1].pk).status_code == 403
     assert card_post(sv(p.client(p.charlie)), p.old[1].pk).status_code == 404
+
+
+def _note(about, body: str):
+    from customers.models import Activity
+
+    return Activity.objects.create(customer=about, kind="note", subject="Möte", body=body)
+
+
+def test_free_text_elsewhere_is_redacted_once_after_the_last_chunk(old):
+    from anonymization.models import ErasureNeedle
+    from customers.models import Activity
+
+    p = old
+    with tenant_context(p.tenant_a):
+        today = customer("Nu AB", email="nu@example.test")
+        note = _note(today, "Pratade med gammal 0 ab (g0@example.test) och Gammal 4 AB:s vd.")
+        run = runs.anonymization_run_start(
+            customer_ids=[c.pk for c in p.old], actor=SYSTEM, source=RunSource.PAGE
+        )
+        assert runs.anonymization_run_chunk(run_id=run.pk, limit=2)
+        # The chunk noted whom to look for; the text is searched once, at the end.
+        assert ErasureNeedle.objects.filter(batch=f"run:{run.pk}").exists()
+        assert Activity.objects.get(pk=note.pk).body == note.body
+        work(run.pk, limit=2)
+        assert Activity.objects.get(pk=note.pk).body == "Pratade med […] ([…]) och […]:s vd."
+        assert not ErasureNeedle.objects.exists()
+        run.refresh_from_db()
+        assert run.status == RunStatus.DONE
+        assert run.counts["redacted"] == {"customers.Activity": 1}
+        scanned = AuditEvent.objects.get(action="anonymization.scanned")
+        assert scanned.data == {"redacted": {"customers.Activity": 1}, "residue": []}
+        assert "Gammal" not in str(scanned.data)
+
+
+def test_the_runs_own_notes_stay_when_notes_are_deselected(old):
+    from anonymization.registry import NOTES_FILES
+    from customers.models import Activity
+
+    p = old
+    with tenant_context(p.tenant_a):
+        own = _note(p.old[0], "Gammal 0 AB ringde.")
+        run = runs.anonymization_run_start(
+            customer_ids=[p.old[0].pk],
+            actor=SYSTEM,
+            source=RunSource.PAGE,
+            categories=ALL_CATEGORIES - {NOTES_FILES},
+        )
+        work(run.pk)
+        assert Activity.objects.get(pk=own.pk).body == "Gammal 0 AB ringde."
+
+
+def test_a_stopped_run_forgets_whom_it_was_looking_for(old):
+    from anonymization.models import ErasureNeedle
+
+    p = old
+    with tenant_context(p.tenant_a):
+        run = runs.anonymization_run_start(
+            customer_ids=[c.pk for c in p.old], actor=SYSTEM, source=RunSource.PAGE
+        )
+        runs.anonymization_run_chunk(run_id=run.pk, limit=2)
+        assert ErasureNeedle.objects.exists()
+        assert runs.anonymization_run_stop(run_id=run.pk, reason="test")
+        assert not ErasureNeedle.objects.exists()
