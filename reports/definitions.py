@@ -6,7 +6,8 @@ and the Excel file are drawn from the same definition; the label sheets, the PDF
 the background export job are meant to reuse it.
 
 A getter receives a *row*: for most reports the customer itself, for the address list
-one ``(customer, address)`` pair per address (``Report.rows``).
+one ``(customer, address)`` pair per address, for the labels one ``labels.Label`` per
+label (``Report.rows``). A report with a ``perm`` is offered only to roles that have it.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from anonymization import deletion, eligibility
 from consent.models import ConsentStatus, Method
-from customers.models import AddressKind
+from customers.models import AddressKind, CustomerStatus
 from tenancy.roles import Perm
 
-from . import selectors
+from . import labels, selectors
 
 TEXT, DATE, MONEY = "text", "date", "money"
 
@@ -51,6 +53,7 @@ class Report:
     # One customer -> the rows it gives (most reports: the customer itself).
     rows: Callable[[Any], Iterable[Any]] = field(default=lambda c: (c,))
     needs_before: bool = False  # needs "Last activity before"
+    perm: str | None = None  # offered only to members whose role grants it
 
     def columns_for(self, has_perm: Callable[[str], bool]) -> list[Column]:
         """The columns a member may see (``has_perm``: the membership's check)."""
@@ -242,8 +245,112 @@ CONSENT_STATUS = Report(
 )
 
 
+# --- Labels: one per contact reference per customer (Avance's "Etikett/referens") -------
+
+LABELS = Report(
+    slug="labels",
+    label=_("Labels"),
+    description=_(
+        "One label per contact person of each customer, or one for a customer without "
+        "contacts, to the postal address (else the head office). Print them on a label sheet."
+    ),
+    columns=(
+        Column("number", _("Customer number"), lambda r: r.number, sort="number"),
+        Column("name", _("Name"), lambda r: r.name, sort="name"),
+        Column("attention", _("Attention"), lambda r: r.attention),
+        Column("line1", _("Address line 1"), lambda r: r.line1),
+        Column("line2", _("Address line 2"), lambda r: r.line2),
+        Column("postcode", _("Postcode"), lambda r: r.postcode),
+        Column("city", _("City"), lambda r: r.city),
+        Column("country", _("Country"), lambda r: r.country),
+    ),
+    narrow=lambda qs, **kw: labels.with_label_data(qs),
+    rows=labels.label_rows,
+)
+
+
+# --- Anonymization and deletion candidates (anonymization/) ------------------------------
+
+
+def _kind(c) -> str:
+    return gettext("Prospect") if c.is_prospect else gettext("Customer")
+
+
+def _why_eligible(c) -> str:
+    """Why it may be anonymized: its retention period has passed, and nothing else keeps
+    it (``eligible_customers`` lists only those)."""
+    years = {"years": c.retention_period}
+    if c.retention_years:
+        return gettext("The customer's own retention period (%(years)s years) has passed") % years
+    if c.is_prospect:
+        return gettext("The retention period for prospects (%(years)s years) has passed") % years
+    return gettext("The retention period for customers (%(years)s years) has passed") % years
+
+
+ANONYMIZATION_CANDIDATES = Report(
+    slug="anonymization",
+    label=_("Anonymization candidates"),
+    description=_(
+        "Customers and prospects that may be anonymized today: their retention period has "
+        "passed, and no open document, balance or legal hold keeps them."
+    ),
+    columns=(
+        NUMBER,
+        NAME,
+        Column("kind", _("Kind"), _kind),
+        Column(
+            "last_activity",
+            _("Last activity"),
+            lambda c: local_date(c.last_activity_at),
+            type=DATE,
+            sort="last_activity",
+        ),
+        Column("eligible_on", _("Eligible since"), lambda c: c.eligible_on, type=DATE),
+        Column("why", _("Why"), _why_eligible),
+    ),
+    narrow=lambda qs, **kw: eligibility.eligible_customers(qs),
+    perm=Perm.ANONYMIZE,
+)
+
+
+DELETION_CANDIDATES = Report(
+    slug="deletion",
+    label=_("Deletion candidates"),
+    description=_(
+        "Customers that may be deleted: nothing refers to them (no sales documents, consent "
+        "records, legal holds or messages). The others can only be anonymized."
+    ),
+    columns=(
+        NUMBER,
+        NAME,
+        Column("status", _("Status"), lambda c: _label(CustomerStatus, c.status)),
+        Column(
+            "last_activity",
+            _("Last activity"),
+            lambda c: local_date(c.last_activity_at),
+            type=DATE,
+            sort="last_activity",
+        ),
+        Column("created", _("Created"), lambda c: local_date(c.created_at), type=DATE),
+        CITY,
+    ),
+    narrow=lambda qs, **kw: deletion.deletion_proposal(qs)[0],
+    perm=Perm.DELETE_CUSTOMER,
+)
+
+
 REPORTS: dict[str, Report] = {
-    r.slug: r for r in (ADDRESS_LIST, PHONE_LIST, INACTIVE, COULD_NOT_REACH, CONSENT_STATUS)
+    r.slug: r
+    for r in (
+        ADDRESS_LIST,
+        PHONE_LIST,
+        LABELS,
+        INACTIVE,
+        COULD_NOT_REACH,
+        CONSENT_STATUS,
+        ANONYMIZATION_CANDIDATES,
+        DELETION_CANDIDATES,
+    )
 }
 
 

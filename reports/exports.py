@@ -136,8 +136,12 @@ def export_stream(
     actor: Actor,
     language: str,
     filters: list[str],
+    writer: Callable | None = None,
 ) -> Iterator[bytes]:
-    """The bytes of the file, read in the tenant's scope; the audit entry when it ends."""
+    """The bytes of the file, read in the tenant's scope; the audit entry when it ends.
+
+    ``writer``: one not in ``WRITERS`` (the PDF list and label sheets, ``reports.pdf`` and
+    ``reports.labels``), with the same arguments; ``fmt`` then names it in the audit log."""
     counter = [0]
     complete = False
     with ExitStack() as stack:
@@ -146,7 +150,7 @@ def export_stream(
         stack.enter_context(timezone.override(tenant.time_zone))
         try:
             with transaction.atomic():
-                yield from WRITERS[fmt](report, columns, customers, counter)
+                yield from (writer or WRITERS[fmt])(report, columns, customers, counter)
             complete = True
         finally:
             # Also when the client went away mid-download (GeneratorExit): what was sent

@@ -24,7 +24,7 @@ STATUS_CHOICES = [
     (ALL, _("All")),
 ]
 # The page's own criteria (what the query string carries besides the list's filters).
-OWN_KEYS = ("report", "saved_list", "never_asked", "no_email", "no_mobile")
+OWN_KEYS = ("report", "saved_list", "never_asked", "no_email", "no_mobile", "start_at")
 
 
 class SavedListChoiceField(forms.ModelChoiceField):
@@ -47,15 +47,43 @@ class ReportForm(CustomerFilterForm):
     never_asked = forms.BooleanField(label=_("Never asked for consent"), required=False)
     no_email = forms.BooleanField(label=_("Has no email"), required=False)
     no_mobile = forms.BooleanField(label=_("Has no mobile"), required=False)
+    start_at = forms.IntegerField(
+        label=_("Start at label position"),
+        required=False,
+        help_text=_(
+            "For a label sheet already partly used: the position of the first free label, "
+            "counted from the top left, row by row."
+        ),
+    )
 
     field_order = ["report", "saved_list", "q", "status"]
 
-    def __init__(self, data=None, *, user, **kwargs):
+    def __init__(self, data=None, *, user, has_perm=None, labels_per_sheet: int = 24, **kwargs):
         self.user = user
+        self.labels_per_sheet = labels_per_sheet
         super().__init__(_with_saved_list(data, user), **kwargs)
         self.fields["saved_list"].queryset = saved_lists_visible(user)
+        # A report that needs a permission is not offered (and not accepted) without it.
+        self.fields["report"].choices = [
+            (slug, r.label)
+            for slug, r in REPORTS.items()
+            if r.perm is None or (has_perm is not None and has_perm(r.perm))
+        ]
+        self.fields["start_at"].widget.attrs.update(min=1, max=labels_per_sheet)
         # The list's search box searches as one types (htmx); here the form is submitted.
         self.fields["q"].widget = forms.TextInput(attrs={"type": "search", "autocomplete": "off"})
+
+    def clean_start_at(self) -> int:
+        start = self.cleaned_data.get("start_at")
+        if start is None:
+            return 1
+        if not 1 <= start <= self.labels_per_sheet:
+            raise forms.ValidationError(
+                _("Enter a position from 1 to %(count)s: the label sheet has %(count)s labels."),
+                code="start_at",
+                params={"count": self.labels_per_sheet},
+            )
+        return start
 
     def clean(self):
         data = super().clean()

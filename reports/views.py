@@ -1,31 +1,42 @@
 """The Reports page: pick a selection and a report, see it, print it, export it (issue 11).
 
 Thin: the form parses, ``reports.selectors`` reads, ``reports.definitions`` says what the
-columns are, ``reports.exports`` streams the files. Every page works without JavaScript.
+columns are, ``reports.exports`` streams the files (``reports.pdf`` draws the PDF list,
+``reports.labels`` the label sheets). Every page works without JavaScript.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from zoneinfo import ZoneInfo
 
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, QueryDict, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 
 from audit.actors import Actor
 from customers.forms_lists import FILTER_KEYS
 from tenancy.decorators import tenant_perm_required
+from tenancy.forms import apply_service_errors
 from tenancy.roles import Perm
 
-from . import exports, selectors
+from . import exports, labels, pdf, selectors
 from .definitions import cell_values
 from .forms import OWN_KEYS, ReportForm
+from .models import LabelLayout
+from .preferences import report_settings, report_settings_update
 
 PAGE_SIZE = 50
 PRINT_LIMIT = 5_000  # customers on one printed page; more: narrow the selection or export
+PDF = "application/pdf"
+CONTENT_TYPES = {**exports.CONTENT_TYPES, "pdf": PDF, "labels": PDF}
 
 
 def _params(data: QueryDict) -> QueryDict:
@@ -39,13 +50,32 @@ def _params(data: QueryDict) -> QueryDict:
 
 def _report(request):
     """(form, report, visible columns, customers) — the last three None until it is valid."""
-    form = ReportForm(request.GET if "report" in request.GET else None, user=request.user)
+    form = ReportForm(
+        request.GET if "report" in request.GET else None,
+        user=request.user,
+        has_perm=request.membership.has_perm,
+        labels_per_sheet=_grid().per_sheet,
+    )
     if not form.is_bound or not form.is_valid():
         return form, None, None, None
     report = form.report_definition
     has_perm = request.membership.has_perm
     customers = selectors.selection(**form.selection_kwargs(tenant=request.tenant))
     return form, report, report.columns_for(has_perm), report.queryset(customers, has_perm=has_perm)
+
+
+def _grid() -> labels.Grid:
+    """The tenant's label sheet."""
+    return labels.grid_for(report_settings().label_layout)
+
+
+def _writer(fmt: str, form: ReportForm):
+    """The writer of a PDF format (None: one of ``exports.WRITERS``)."""
+    if fmt == "pdf":
+        return partial(pdf.write_list, summary=form.summary())
+    if fmt == "labels":
+        return partial(labels.write_labels, grid=_grid(), start=form.cleaned_data["start_at"])
+    return None
 
 
 def _headers(columns, sort: str) -> list[dict]:
@@ -95,8 +125,9 @@ def report_page(request):
 
 @tenant_perm_required(Perm.REPORTS_VIEW)
 def report_export(request, fmt: str):
-    """The report as CSV or Excel, streamed; recorded in the audit log when it ends."""
-    if fmt not in exports.CONTENT_TYPES:
+    """The report as CSV, Excel, a PDF list or label sheets (``labels``: one label per
+    contact of each customer in the report); recorded in the audit log when it ends."""
+    if fmt not in CONTENT_TYPES:
         raise Http404
     form, report, columns, customers = _report(request)
     if report is None:
@@ -110,9 +141,41 @@ def report_export(request, fmt: str):
         actor=Actor.user(request.user),
         language=get_language(),
         filters=form.filters_in_use(),
+        writer=_writer(fmt, form),
     )
-    response = StreamingHttpResponse(stream, content_type=exports.CONTENT_TYPES[fmt])
+    response = StreamingHttpResponse(stream, content_type=CONTENT_TYPES[fmt])
     today = timezone.localdate(timezone=ZoneInfo(request.tenant.time_zone)).isoformat()
-    response["Content-Disposition"] = f'attachment; filename="{report.slug}-{today}.{fmt}"'
+    name = (
+        f"labels-{report.slug}-{today}.pdf" if fmt == "labels" else f"{report.slug}-{today}.{fmt}"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     patch_cache_control(response, private=True, no_store=True)
     return response
+
+
+class ReportSettingsForm(forms.Form):
+    label_layout = forms.ChoiceField(
+        label=gettext_lazy("Label sheet"),
+        choices=LabelLayout.choices,
+        widget=forms.RadioSelect,
+        help_text=gettext_lazy("The A4 label sheet the Reports page prints labels on."),
+    )
+
+
+@tenant_perm_required(Perm.SETTINGS_EDIT)
+def report_settings_page(request):
+    """Settings → Reports: the tenant's label sheet."""
+    current = report_settings()
+    form = ReportSettingsForm(request.POST or None, initial={"label_layout": current.label_layout})
+    if request.method == "POST" and form.is_valid():
+        try:
+            report_settings_update(
+                label_layout=form.cleaned_data["label_layout"], actor=Actor.user(request.user)
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("The report settings are saved."))
+            return redirect("report-settings")
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "reports/settings.html", {"form": form}, status=status)

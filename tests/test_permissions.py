@@ -187,6 +187,17 @@ CASES = [
          data={"report": "inactive", "last_activity_before": "2030-01-01"}),
     Case("GET",  "/reports/export/csv/",                       page(200, 200, 200, 403, 200),
          data={"report": "unreachable"}),
+    # PDF lists, label sheets, candidates (tests/reports/test_pdf_labels.py): the candidates
+    # are not offered to office staff (a field error, 400); report settings: settings.edit.
+    Case("GET",  "/reports/export/pdf/",                       page(200, 200, 200, 403, 200),
+         data={"report": "addresses"}),
+    Case("GET",  "/reports/export/labels/",                    page(200, 200, 200, 403, 200),
+         data={"report": "labels", "start_at": "2"}),
+    Case("GET",  "/reports/export/xlsx/",                      page(200, 200, 400, 403, 200),
+         data={"report": "anonymization"}),
+    Case("GET",  "/reports/settings/",                         page(200, 403, 403, 403, 200)),
+    Case("POST", "/reports/settings/",                         page(302, 403, 403, 403, 302),
+         data={"label_layout": "2x7"}),
     # The customer card (tests/customers/test_card_views.py): registry.view to see,
     # registry.edit to change, customer.delete to delete; Charlie: A's customers do not exist.
     Case("GET",  "/customers/new/",                            page(200, 200, 200, 403, 200)),

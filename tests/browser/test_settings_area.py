@@ -23,6 +23,7 @@ PAGES = {
     "Consent texts": "Consent terms",
     "SMS": "SMS",
     "Retention": "Retention",
+    "Reports": "Reports",
     "Users": "Users",
     "API keys": "API keys",
 }

@@ -22,6 +22,7 @@ PAGES = [
     ("/settings/consent/", "Consent texts", "Consent terms"),
     ("/settings/sms/", "SMS", "SMS"),
     ("/settings/retention/", "Retention", "Retention"),
+    ("/reports/settings/", "Reports", "Reports"),  # the label sheet (tests/reports/)
     ("/settings/members/", "Users", "Users"),
     ("/settings/api-keys/", "API keys", "API keys"),
 ]
