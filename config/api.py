@@ -9,12 +9,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, pagination, status, throttling
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from tenancy.client_ip import client_ip
@@ -105,13 +109,49 @@ class TenantRateThrottle(throttling.SimpleRateThrottle):
     scope = "tenant"
 
     def get_cache_key(self, request, view):
-        tenant = getattr(request._request, "tenant", None)
+        # A DRF request, or Django's (config.api_ratelimit, before or outside DRF).
+        tenant = getattr(getattr(request, "_request", request), "tenant", None)
         ident = f"tenant:{tenant.pk}" if tenant is not None else f"ip:{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
     def get_ident(self, request):
         # DRF's own reads X-Forwarded-For from anyone: the trusted-proxy rule instead.
         return client_ip(request) or "unknown"
+
+    def allow_request(self, request, view):
+        allowed = super().allow_request(request, view)
+        if self.rate is not None:
+            # For the RateLimit-* headers of this answer (config.api_ratelimit).
+            request._request.rate_limit = self.state()
+        return allowed
+
+    def state(self) -> RateLimitState:
+        """The bucket after this request: its size, what is left, seconds until a slot frees
+        (the oldest request in the window leaves it)."""
+        now = self.timer()
+        history = [moment for moment in self.history if moment > now - self.duration]
+        reset = self.duration - (now - history[-1]) if history else 0
+        return RateLimitState(
+            limit=self.num_requests,
+            remaining=max(self.num_requests - len(history), 0),
+            reset=max(math.ceil(reset), 0),
+        )
+
+    def peek(self, request) -> RateLimitState | None:
+        """The bucket as it stands, for an answer given before the throttle ran (a 401, a
+        403, a refused body): reads, counts nothing."""
+        if self.rate is None:
+            return None
+        self.key = self.get_cache_key(request, None)
+        self.history = self.cache.get(self.key, [])
+        return self.state()
+
+
+@dataclass(frozen=True)
+class RateLimitState:
+    limit: int
+    remaining: int
+    reset: int  # seconds
 
 
 class IdempotencyConflict(exceptions.APIException):
@@ -158,15 +198,26 @@ class IdempotentCreateMixin:
                     raise IdempotencyConflict(
                         _("This Idempotency-Key was used with a different request.")
                     ) from None
-                response = Response(record.response_body, status=record.response_status)
+                response = _replay(record.response_body, record.response_status)
                 response["Idempotent-Replayed"] = "true"
                 return response
             response = super().create(request, *args, **kwargs)
             if response.status_code >= 400:
                 # A failed attempt may be retried with the same key.
                 record.delete()
-            else:
-                record.response_status = response.status_code
-                record.response_body = response.data
-                record.save(update_fields=["response_status", "response_body"])
-            return response
+                return response
+            # Kept as the rendered text (a JSON string in the record): jsonb would reorder
+            # the keys, and a replay must be byte for byte the first answer.
+            body = JSONRenderer().render(response.data).decode("utf-8")
+            record.response_status = response.status_code
+            record.response_body = body
+            record.save(update_fields=["response_status", "response_body"])
+            return _replay(body, response.status_code)
+
+
+def _replay(body, status_code: int) -> HttpResponse:
+    """An answer exactly as stored: rendered text, or (records kept before the text was
+    stored) the data, rendered now."""
+    if not isinstance(body, str):
+        body = JSONRenderer().render(body).decode("utf-8")
+    return HttpResponse(body.encode("utf-8"), status=status_code, content_type="application/json")

@@ -53,6 +53,7 @@ def status_title(status_code: int) -> str:
         405: _("Method not allowed"),
         406: _("Not acceptable"),
         409: _("Conflict"),
+        412: _("The object has changed"),
         413: _("Request too large"),
         415: _("Unsupported media type"),
         422: _("Unprocessable request"),
@@ -105,6 +106,8 @@ def problem_exception_handler(exc, context):
             str(getattr(exc, "title", "") or status_title(response.status_code)),
             str(detail),
             kind=getattr(exc, "default_code", ""),
+            # Members of this problem type (RFC 9457 §3.2), e.g. the open request's id.
+            **getattr(exc, "problem_extra", {}),
         )
     for key, value in headers.items():
         result[key] = value

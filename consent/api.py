@@ -18,7 +18,13 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from config.api import IdempotentCreateMixin, ProductCondition
-from customers.api import IDEMPOTENCY_KEY, PARENT_ID, RegistryViewSet
+from customers.api import (
+    CONDITIONAL_READ,
+    IDEMPOTENCY_KEY,
+    PARENT_ID,
+    RegistryViewSet,
+    conditional,
+)
 from customers.serializers import MAX_ID
 from notifications.selectors import notification_settings
 from notifications.services import SmsCapReached, SmsNotEnabled
@@ -31,6 +37,7 @@ from .receipts import consent_receipt
 from .services import (
     NoAddressError,
     NoTermsError,
+    OpenRequestExists,
     consent_record,
     consent_request_create,
     consent_terms_publish,
@@ -77,6 +84,31 @@ def sms_limit_reached(exc: SmsCapReached) -> ProductCondition:
     )
 
 
+class RequestOpen(exceptions.APIException):
+    """409: the customer already has a request waiting for an answer; nothing was sent.
+    The problem names it (``request_id``) and shows it (``request``)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "consent-request-open"  # the problem type's last part
+    title = gettext_lazy("A consent request is already open")
+
+    def __init__(self, exc: OpenRequestExists):
+        super().__init__(exc.messages[0])
+        # Extra members of the problem (config.api_errors).
+        self.problem_extra = {
+            "request_id": exc.request.pk,
+            "request": s.ConsentRequestSerializer(exc.request).data,
+        }
+
+
+OPEN_REQUEST = OpenApiResponse(
+    description="The customer already has a request waiting for an answer (sent, not yet "
+    "answered or expired): no second message is sent. The problem's `type` ends in "
+    "`/problems/consent-request-open`; `request_id` names the open request and `request` "
+    "shows it (as `GET /consent-requests/{id}/` would). Also 409 when an `Idempotency-Key` "
+    "is reused with another body (`type` ending in `/problems/idempotency-conflict`)."
+)
+
 PRODUCT_CONDITIONS = OpenApiResponse(
     description="The request is valid but the company's setup does not allow it; the "
     "problem's `type` ends in `/problems/<kind>`: `no-address` (the customer has no email "
@@ -109,7 +141,7 @@ class ConsentRequestViewSet(IdempotentCreateMixin, ConsentViewSet):
         summary="Ask a customer for consent (email or SMS)",
         parameters=[PARENT_ID, IDEMPOTENCY_KEY],
         request=s.ConsentRequestCreateSerializer,
-        responses={202: s.ConsentRequestSerializer, 422: PRODUCT_CONDITIONS},
+        responses={202: s.ConsentRequestSerializer, 409: OPEN_REQUEST, 422: PRODUCT_CONDITIONS},
     )
     def create(self, request, *args, **kwargs):
         return super().create(request, *args, **kwargs)
@@ -132,12 +164,13 @@ class ConsentRequestViewSet(IdempotentCreateMixin, ConsentViewSet):
             raise sms_not_enabled(exc) from None
         except SmsCapReached as exc:
             raise sms_limit_reached(exc) from None
+        except OpenRequestExists as exc:
+            raise RequestOpen(exc) from None
         return consent_request
 
     @extend_schema(
         summary="A consent request and its status",
-        parameters=[ID],
-        responses=s.ConsentRequestSerializer,
+        **conditional(CONDITIONAL_READ, parameters=[ID], responses=s.ConsentRequestSerializer),
     )
     def retrieve(self, request, *args, **kwargs):
         return super().retrieve(request, *args, **kwargs)

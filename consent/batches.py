@@ -38,7 +38,7 @@ from .models import (
     ConsentBatch,
     ConsentBatchItem,
 )
-from .services import NoAddressError, consent_request_create
+from .services import NoAddressError, OpenRequestExists, consent_request_create
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ ERRORS = {
     "sms_cap_reached": _("The company's monthly SMS limit is reached"),
     "no_terms": _("No consent text in the customer's language"),
     "invalid": _("The request could not be created"),
+    "open_request": _("Already asked, no answer yet"),
 }
 _NO_ADDRESS = {Channel.EMAIL.value: "no_email", Channel.SMS.value: "no_mobile", ANY: "no_address"}
 
@@ -306,6 +307,10 @@ def consent_batch_chunk(*, batch_id: int, limit: int | None = None) -> bool:
                     )
                 except NoAddressError:
                     item.outcome, item.error = BatchOutcome.SKIPPED, _NO_ADDRESS[batch.channel]
+                except OpenRequestExists:
+                    # Not asked twice at once (the request that waits is not the batch's:
+                    # its message is not counted among the batch's).
+                    item.outcome, item.error = BatchOutcome.SKIPPED, "open_request"
                 except ValidationError as exc:
                     item.outcome, item.error = BatchOutcome.FAILED, _error_code(exc)
                 else:

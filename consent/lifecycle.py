@@ -189,7 +189,7 @@ def _remind(pk: int, *, now: datetime, cfg: ConsentSettings) -> bool:
 
 
 def _renew(pk: int, *, now: datetime, cfg: ConsentSettings) -> bool:
-    from .services import NoAddressError, consent_request_create
+    from .services import NoAddressError, OpenRequestExists, consent_request_create
 
     state = _locked(_due("renew", now=now, cfg=cfg).select_related("customer"), pk)
     if state is None:
@@ -202,6 +202,9 @@ def _renew(pk: int, *, now: datetime, cfg: ConsentSettings) -> bool:
     except NoAddressError:
         # Nothing to send to: marked all the same, so it is not tried again every hour.
         action, data["reason"] = "consent.renewal_unreachable", "no_address"
+    except OpenRequestExists as exc:
+        # The customer was just asked (by staff, a batch): that request serves as renewal.
+        action, data["request_id"] = "consent.renewal_requested", exc.request.pk
     else:
         action, data["request_id"] = "consent.renewal_requested", request.pk
     ConsentState.objects.filter(pk=state.pk).update(renewal_requested_at=now, updated_at=now)

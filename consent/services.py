@@ -259,6 +259,55 @@ class NoTermsError(ValidationError):
     """No consent text is published in the request's language (the API answers 422)."""
 
 
+class OpenRequestExists(ValidationError):
+    """The customer already has a request waiting for an answer: no second message goes out
+    (the API answers 409 with its id, a batch skips the customer). ``request`` is that one."""
+
+    def __init__(self, request: ConsentRequest):
+        super().__init__(
+            _(
+                "This customer was already asked on %(date)s and has not answered yet; the "
+                "link is valid until %(expires)s."
+            )
+            % {
+                "date": timezone.localtime(request.created_at).date().isoformat(),
+                "expires": timezone.localtime(request.expires_at).date().isoformat(),
+            },
+            code="open_request",
+        )
+        self.request = request
+
+
+# Advisory-lock namespace ("CR") for "one open request per customer" (see _lock_customer).
+_LOCK_CLASS = 0x4352
+# Requests that still wait for the customer's answer and whose message reached (or is on
+# its way to) them. A FAILED one never reached them: asking again is allowed, e.g. after
+# the address was corrected.
+WAITING_STATUSES = (RequestStatus.QUEUED, RequestStatus.SENT, RequestStatus.DELIVERED)
+
+
+def _lock_customer(customer) -> None:
+    """Serialise request creation per customer until the transaction ends, so that of two
+    concurrent requests the second sees the first (an advisory lock rather than a row lock:
+    it holds up no edit of the customer and no row that refers to it)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_CLASS, customer.pk % 2_147_483_647]
+        )
+
+
+def open_request_of(customer) -> ConsentRequest | None:
+    """The customer's newest request still waiting for an answer (not yet expired)."""
+    return (
+        ConsentRequest.objects.filter(
+            customer=customer, status__in=WAITING_STATUSES, expires_at__gt=timezone.now()
+        )
+        .select_related("terms")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
 @transaction.atomic
 def consent_request_create(
     *, customer, channel: str, language: str | None = None, actor: Actor, batch=None
@@ -268,9 +317,14 @@ def consent_request_create(
     The link is ``tokens.consent_link(token)``; the queued message holds a marker that
     becomes the link only as it is sent. Raises NoAddressError when the customer has
     no address for the channel, NoTermsError when no terms exist for the language, and
-    notifications' SmsNotEnabled / SmsCapReached when an SMS may not be sent.
+    notifications' SmsNotEnabled / SmsCapReached when an SMS may not be sent, and
+    OpenRequestExists when the customer already has a request waiting for an answer
+    (one message per open request: the same person is never asked twice at once).
     """
     tenant = require_tenant()
+    _lock_customer(customer)
+    if (waiting := open_request_of(customer)) is not None:
+        raise OpenRequestExists(waiting)
     try:
         channel, destination = _pick_channel(customer, channel)
     except ValidationError as exc:

@@ -20,6 +20,17 @@ from rest_framework.response import Response
 
 from audit.actors import Actor
 from config.api import CursorPagination, IdempotentCreateMixin
+from config.api_conditional import (
+    IF_MATCH,
+    IF_NONE_MATCH,
+    NOT_MODIFIED,
+    PRECONDITION_FAILED,
+    check_if_match,
+    etag_of,
+    if_none_match_hits,
+    not_modified,
+    tagged,
+)
 from config.api_strict import StrictRequestMixin
 from tenancy.api_auth import HasScope
 
@@ -130,7 +141,11 @@ class RegistryViewSet(StrictRequestMixin, viewsets.GenericViewSet):
         return self.render_page(self.get_queryset())
 
     def retrieve(self, request, *args, **kwargs):
-        return self.render(self.get_object())
+        response = self.render(self.get_object())
+        etag = etag_of(response.data)
+        if if_none_match_hits(request, etag):
+            return not_modified(etag)
+        return tagged(response, etag)
 
     def create(self, request, *args, **kwargs):
         # Overridden through perform_create only: IdempotentCreateMixin wraps this method.
@@ -142,10 +157,17 @@ class RegistryViewSet(StrictRequestMixin, viewsets.GenericViewSet):
 
     def partial_update(self, request, *args, **kwargs):
         instance = self.get_object()
+        if "If-Match" in request.headers:
+            # Locked until the request's transaction ends, then read again: a second PATCH
+            # with the same If-Match waits here and then finds the tag changed (412).
+            list(type(instance).objects.select_for_update().filter(pk=instance.pk).values("pk"))
+            instance = self.get_object()
+            check_if_match(request, etag_of(self.render(instance).data))
         data = self.parse(partial=True)
         with transaction.atomic():
             instance = self.perform_update(instance, data)
-        return self.render(self.fresh(instance))
+        response = self.render(self.fresh(instance))
+        return tagged(response, etag_of(response.data))
 
     def destroy(self, request, *args, **kwargs):
         self.perform_destroy(self.get_object())
@@ -166,6 +188,21 @@ PARENT_ID = OpenApiParameter(
 CONTACT_ID = OpenApiParameter("contact_id", OpenApiTypes.INT, OpenApiParameter.PATH)
 ADDRESS_ID = OpenApiParameter("address_id", OpenApiTypes.INT, OpenApiParameter.PATH)
 CONSIGNEE_ID = OpenApiParameter("consignee_id", OpenApiTypes.INT, OpenApiParameter.PATH)
+# Single-object reads answer an ETag (and 304); changes take an optional If-Match (412).
+CONDITIONAL_READ = {"parameters": [IF_NONE_MATCH], "responses": {304: NOT_MODIFIED}}
+CONDITIONAL_WRITE = {"parameters": [IF_MATCH], "responses": {412: PRECONDITION_FAILED}}
+
+
+def conditional(kind: dict, *, parameters: list, responses) -> dict:
+    """extend_schema arguments with the conditional header and answer of ``kind``."""
+    if not isinstance(responses, dict):
+        responses = {200: responses}
+    return {
+        "parameters": [*parameters, *kind["parameters"]],
+        "responses": {**responses, **kind["responses"]},
+    }
+
+
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
@@ -214,13 +251,13 @@ class CustomerPagination(RegistryPagination):
         responses={201: s.CustomerSerializer},
     ),
     retrieve=extend_schema(
-        summary="Read a customer", parameters=[CUSTOMER_ID], responses=s.CustomerSerializer
+        summary="Read a customer",
+        **conditional(CONDITIONAL_READ, parameters=[CUSTOMER_ID], responses=s.CustomerSerializer),
     ),
     partial_update=extend_schema(
         summary="Change a customer",
-        parameters=[CUSTOMER_ID],
         request=s.CustomerUpdateSerializer,
-        responses=s.CustomerSerializer,
+        **conditional(CONDITIONAL_WRITE, parameters=[CUSTOMER_ID], responses=s.CustomerSerializer),
     ),
 )
 class CustomerViewSet(IdempotentCreateMixin, RegistryViewSet):
@@ -293,11 +330,16 @@ class CustomerViewSet(IdempotentCreateMixin, RegistryViewSet):
         request=s.ContactCreateSerializer,
         responses={201: s.ContactSerializer},
     ),
-    retrieve=extend_schema(parameters=[PARENT_ID, CONTACT_ID], responses=s.ContactSerializer),
+    retrieve=extend_schema(
+        **conditional(
+            CONDITIONAL_READ, parameters=[PARENT_ID, CONTACT_ID], responses=s.ContactSerializer
+        )
+    ),
     partial_update=extend_schema(
-        parameters=[PARENT_ID, CONTACT_ID],
         request=s.ContactUpdateSerializer,
-        responses=s.ContactSerializer,
+        **conditional(
+            CONDITIONAL_WRITE, parameters=[PARENT_ID, CONTACT_ID], responses=s.ContactSerializer
+        ),
     ),
     destroy=extend_schema(
         summary="Delete a contact for good",
@@ -403,11 +445,16 @@ class ContactCustomerViewSet(IdempotentCreateMixin, RegistryViewSet):
         request=s.AddressInputSerializer,
         responses={201: s.AddressSerializer},
     ),
-    retrieve=extend_schema(parameters=[PARENT_ID, ADDRESS_ID], responses=s.AddressSerializer),
+    retrieve=extend_schema(
+        **conditional(
+            CONDITIONAL_READ, parameters=[PARENT_ID, ADDRESS_ID], responses=s.AddressSerializer
+        )
+    ),
     partial_update=extend_schema(
-        parameters=[PARENT_ID, ADDRESS_ID],
         request=s.AddressInputSerializer,
-        responses=s.AddressSerializer,
+        **conditional(
+            CONDITIONAL_WRITE, parameters=[PARENT_ID, ADDRESS_ID], responses=s.AddressSerializer
+        ),
     ),
     destroy=extend_schema(
         summary="Delete an address",
@@ -470,11 +517,18 @@ class AddressViewSet(IdempotentCreateMixin, RegistryViewSet):
         request=s.ConsigneeCreateSerializer,
         responses={201: s.ConsigneeSerializer},
     ),
-    retrieve=extend_schema(parameters=[PARENT_ID, CONSIGNEE_ID], responses=s.ConsigneeSerializer),
+    retrieve=extend_schema(
+        **conditional(
+            CONDITIONAL_READ, parameters=[PARENT_ID, CONSIGNEE_ID], responses=s.ConsigneeSerializer
+        )
+    ),
     partial_update=extend_schema(
-        parameters=[PARENT_ID, CONSIGNEE_ID],
         request=s.ConsigneeUpdateSerializer,
-        responses=s.ConsigneeSerializer,
+        **conditional(
+            CONDITIONAL_WRITE,
+            parameters=[PARENT_ID, CONSIGNEE_ID],
+            responses=s.ConsigneeSerializer,
+        ),
     ),
     destroy=extend_schema(parameters=[PARENT_ID, CONSIGNEE_ID], responses={204: None}),
 )

@@ -6,7 +6,18 @@ from datetime import datetime
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import connections
-from django.db.models import BigIntegerField, BooleanField, F, Func, Prefetch, Q, QuerySet, Value
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+)
 
 from . import hooks
 from .models import Activity, Address, Contact, Customer, CustomerStatus, SelectionEntry
@@ -99,8 +110,15 @@ def customer_list(
     ordering: str = "name",
     country: str = "SE",
     consent: str = "",
+    updated_since: datetime | None = None,
+    ids: list[int] | None = None,
 ) -> QuerySet[Customer]:
     qs = Customer.objects.all()
+    if ids is not None:
+        # The scoped manager (and row security) keep another tenant's ids out.
+        qs = qs.filter(_AnyOf(F("pk"), ids))
+    if updated_since is not None:
+        qs = qs.filter(changed_since(updated_since))
     if status == NOT_ACTIVE:
         qs = qs.exclude(status=CustomerStatus.ACTIVE)
     elif status:
@@ -133,6 +151,15 @@ def customer_list(
     return qs.order_by(order, "pk").prefetch_related(
         Prefetch("addresses", queryset=Address.objects.filter(is_head_office=True))
     )
+
+
+def changed_since(moment: datetime) -> Q:
+    """Customers whose answer may differ since ``moment``: their own row, or their head
+    office (its own row: changing, adding or replacing it does not touch the customer's)."""
+    head_office = Address.objects.filter(
+        customer=OuterRef("pk"), is_head_office=True, updated_at__gte=moment
+    )
+    return Q(updated_at__gte=moment) | Q(Exists(head_office))
 
 
 def customer_card(pk: int) -> Customer:

@@ -8,8 +8,10 @@ entry's id, checked against the active tenant *and* the field's register.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
@@ -448,6 +450,68 @@ class CustomerCreateSerializer(CustomerUpdateSerializer):
         ]
 
 
+# The most ids one bulk lookup (``ids=``) takes: a page's worth.
+MAX_IDS = 100
+# A "+" in an unencoded query string arrives as a space: "…T10:00:00 01:00".
+_SPACE_FOR_PLUS = re.compile(r"^(\S+T\S+) (\d\d(:?\d\d)?)$")
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 time that must say its offset (a sync watermark must not depend on the
+    server's time zone)."""
+
+    default_error_messages = {
+        "invalid": _("Enter a date and time in ISO 8601 with an offset, e.g. {example}."),
+        "naive": _("Give the time's offset (e.g. +01:00 or Z): a time without one is ambiguous."),
+    }
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            value = _SPACE_FOR_PLUS.sub(r"\1+\2", value.strip())
+            try:
+                parsed = parse_datetime(value) if "T" in value or " " in value else None
+            except ValueError:  # well-formed but impossible ("2026-13-40T…")
+                parsed = None
+            if parsed is None:
+                self.fail("invalid", example="2026-11-30T08:00:00+01:00")
+            if parsed.tzinfo is None:
+                self.fail("naive")
+            return parsed
+        self.fail("invalid", example="2026-11-30T08:00:00+01:00")
+
+
+class IdListField(serializers.CharField):
+    """``1,2,3``: whole numbers that could be ids, at most MAX_IDS, duplicates dropped."""
+
+    default_error_messages = {
+        "not_id": _("{value} is not an id: give whole numbers separated by commas."),
+        "too_many": _("At most {max} ids at a time (got {count})."),
+        "empty": _("Give at least one id."),
+    }
+
+    def get_value(self, dictionary):
+        # An empty "ids=" is no "no filter" (as an empty parameter is elsewhere): a client
+        # that joined an empty list would otherwise get the whole register.
+        if self.field_name in dictionary and dictionary.get(self.field_name) == "":
+            return ""
+        return super().get_value(dictionary)
+
+    def to_internal_value(self, data) -> list[int]:
+        text = super().to_internal_value(data)
+        parts = [part.strip() for part in text.split(",")]
+        if not any(parts):
+            self.fail("empty")
+        ids = []
+        for part in parts:
+            if not (part.isascii() and part.isdigit()) or not 0 < int(part) <= MAX_ID:
+                self.fail("not_id", value=repr(part[:20]))
+            ids.append(int(part))
+        ids = list(dict.fromkeys(ids))
+        if len(ids) > MAX_IDS:
+            self.fail("too_many", max=MAX_IDS, count=len(ids))
+        return ids
+
+
 class CustomerListParamsSerializer(serializers.Serializer):
     """The customer list's query parameters."""
 
@@ -475,9 +539,33 @@ class CustomerListParamsSerializer(serializers.Serializer):
         help_text=_("ISO 8601 date or time; customers without any activity are included."),
     )
     ordering = serializers.ChoiceField(choices=list(SORTABLE), default="name")
+    updated_since = AwareDateTimeField(
+        required=False,
+        help_text=_(
+            "Incremental sync: only customers changed (their own fields or their head office) "
+            "at or after this time, ISO 8601 with an offset (URL-encode the +). Use the time "
+            "before your previous sync started. With it, status defaults to all."
+        ),
+    )
+    ids = IdListField(
+        required=False,
+        help_text=_(
+            "Bulk lookup: comma-separated customer ids, at most %(max)s. Ids that do not "
+            "exist for you are left out. With it, status defaults to all."
+        )
+        % {"max": MAX_IDS},
+    )
 
     def validate_status(self, value):
         return None if value == "all" else value
+
+    def validate(self, attrs):
+        # A sync or a lookup by id must see inactive and anonymized customers too, unless
+        # the caller narrows it.
+        narrowed = "updated_since" in attrs or "ids" in attrs
+        if narrowed and "status" not in getattr(self, "initial_data", {}):
+            attrs["status"] = None
+        return attrs
 
 
 # ---------------------------------------------------------------------------

@@ -561,6 +561,8 @@ def _build_world(p: Personas) -> World:
             actor=system,
             language="sv",
             terms_version=terms.version,
+            # Answered: an open request would make every new one a 409 (one open per customer).
+            request=consent_request,
         )
         for _ in range(b_events + 1):
             event = audit_record(action="test.event", actor=Actor.system("tests"))

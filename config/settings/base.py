@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "config.api_ratelimit.RateLimitHeadersMiddleware",  # /api/: RateLimit-* on every answer
     "config.api_guard.ApiGuardMiddleware",  # /api/: NUL, oversized bodies -> 4xx problem+json
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -258,6 +259,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.api_schema.problem_responses",
+        "config.api_ratelimit.rate_limit_headers",
     ],
 }
 IDEMPOTENCY_KEY_TTL_HOURS = 24

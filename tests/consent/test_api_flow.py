@@ -169,6 +169,9 @@ def test_the_product_conditions_are_distinct_problem_types(personas, customer_a,
     with in_a():
         no_mobile = make_customer(name="Utan Mobil", email="x@example.test")
         danish = make_customer(name="Dansk Kunde", email="dk@example.test", language="da")
+        # Asked once, customer_a has an open request (a 409): the later asks go to another.
+        second = make_customer(name="Andra Kund", mobile="+46709876543", language="sv")
+    second_url = f"/api/v1/customers/{second.pk}/consent-requests/"
     types = {
         "validation": problem(send(api, "post", url, {"channel": "pigeon"}), 400, "validation"),
         "no-address": problem(
@@ -198,14 +201,14 @@ def test_the_product_conditions_are_distinct_problem_types(personas, customer_a,
         )
     assert send(api, "post", url, {"channel": "sms"}).status_code == 202
     types["sms-limit-reached"] = problem(
-        send(api, "post", url, {"channel": "sms"}), 422, "sms-limit-reached"
+        send(api, "post", second_url, {"channel": "sms"}), 422, "sms-limit-reached"
     )
     with in_a():
         sms_settings_update(
             enabled=False, sender="Nordljus", monthly_cap=1, actor=Actor.user(personas.alice)
         )
     types["sms-not-enabled"] = problem(
-        send(api, "post", url, {"channel": "sms"}), 422, "sms-not-enabled"
+        send(api, "post", second_url, {"channel": "sms"}), 422, "sms-not-enabled"
     )
     assert len({body["type"] for body in types.values()}) == 5
     assert len({body["title"] for body in types.values()}) == 5
