@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("consent.api_urls")),
     path("", include("sales.api_urls")),
     path("", include("anonymization.api_urls")),
+    path("", include("reports.api_urls")),
 ]
 
 urlpatterns = [
@@ -26,6 +27,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("sales/", include("sales.urls")),
     path("reports/", include("reports.urls")),
+    path("reports/", include("reports.urls_subject")),
     path("c/", include("consent.urls_public")),
     path("settings/consent/", include("consent.urls")),
     path("consent/customers/", include("consent.urls_card")),

@@ -304,6 +304,15 @@ CASES = [
     # Update from the business registry: a Swedish customer gets the "Norway and Finland
     # only" page, so no request leaves the machine.
     Case("GET",  "/customers/{customer_a}/update-from-registry/", page(200, 200, 200, 403, 404)),
+    # The data-subject access export (tests/reports/test_subject_access.py): registry.view,
+    # finance.view and audit.view (admins, bookkeepers); for a key customers:read and
+    # audit:read. A's customers do not exist for Charlie and B's key.
+    Case("GET",  "/reports/customers/{customer_a}/personal-data.json",
+         page(200, 200, 403, 403, 404)),
+    Case("GET",  "/reports/customers/{customer_a}/personal-data.pdf",
+         page(200, 200, 403, 403, 404)),
+    Case("GET",  "/api/v1/customers/{customer_a}/export/",
+         api(200, 200, 403, 403, 404, 200, 404)),
     # API:                                   alice bea  bob  erik charlie key_a key_b
     Case("GET",    "/api/v1/me/",                           api(200, 200, 200, 200, 200, 200, 200)),
     Case("GET",    "/api/v1/audit-events/",                 api(200, 200, 403, 403, 200, 200, 200)),
