@@ -196,18 +196,19 @@ def anonymization_run_chunk(*, run_id: int, limit: int | None = None) -> bool:
             run_id=run.pk,
         )
         reasons = {**blocked, **result.skipped}
-        items = []
+        # One UPDATE per outcome and reason (a handful), not one CASE per item.
+        by_reason: dict[tuple[str, str], list[int]] = {}
+        anonymized = set(result.anonymized)
         for customer_id, item_pk in claimed.items():
-            item = AnonymizationRunItem(pk=item_pk)
-            if customer_id in result.anonymized:
-                item.outcome, item.reason = ItemOutcome.ANONYMIZED, ""
+            if customer_id in anonymized:
+                key = (ItemOutcome.ANONYMIZED, "")
             else:
-                item.outcome = ItemOutcome.SKIPPED
-                item.reason = reasons.get(customer_id, "not_found")
-            items.append(item)
-        AnonymizationRunItem.objects.bulk_update(items, ["outcome", "reason"])
-        run.anonymized += len(result.anonymized)
-        run.skipped += len(items) - len(result.anonymized)
+                key = (ItemOutcome.SKIPPED, reasons.get(customer_id, "not_found"))
+            by_reason.setdefault(key, []).append(item_pk)
+        for (outcome, reason), pks in by_reason.items():
+            AnonymizationRunItem.objects.filter(pk__in=pks).update(outcome=outcome, reason=reason)
+        run.anonymized += len(anonymized)
+        run.skipped += len(claimed) - len(anonymized)
         run.residue += len(result.residue)
         run.counts = _merge(run.counts, result)
         run.save()

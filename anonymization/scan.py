@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from django.db import connection, models
 from django.db.models import Q
 
+from config.bulk import update_rows
+
 from .models_scan import ErasureNeedle
 from .registry import WORD_KEY, ModelEntry, Needle, pii
 
@@ -65,39 +67,34 @@ def run_batch(run_id: int) -> str:
 
 
 def store_needles(tenant, batch: str, needles: Iterable[Needle]) -> int:
-    """Keep ``needles`` for the scan of ``batch``; the database words them itself."""
-    unique = {(n.category, n.pattern, n.kind, n.literal) for n in needles if n.literal}
+    """Keep ``needles`` for the scan of ``batch``; the database words them itself, with
+    the same lower() and word split it reads the texts with."""
+    unique = sorted({(n.category, n.pattern, n.kind, n.literal) for n in needles if n.literal})
     if not unique:
         return 0
-    ErasureNeedle.objects.bulk_create(
-        [
-            ErasureNeedle(tenant=tenant, batch=batch, category=c, pattern=p, kind=k, literal=lit)
-            for c, p, k, lit in sorted(unique)
-        ],
-        batch_size=5_000,
-    )
     table = ErasureNeedle._meta.db_table
+    categories, patterns, kinds, literals = (list(column) for column in zip(*unique, strict=True))
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            UPDATE {table} n
-            SET first = CASE WHEN cardinality(w.words) >= 2 THEN w.words[1] ELSE '' END,
-                second = w.second, key = left(w.second, %s)
+            INSERT INTO {table} (tenant_id, batch, category, pattern, kind, literal,
+                                 first, second, key)
+            SELECT %s, %s, category, pattern, kind, literal,
+                   CASE WHEN kind = 'text' AND cardinality(words) >= 2 THEN words[1] ELSE '' END,
+                   coalesce(second, ''), coalesce(left(second, %s), '')
             FROM (
-                SELECT id, words,
-                       CASE WHEN cardinality(words) >= 2 THEN words[2] ELSE words[1] END AS second
-                FROM (SELECT id, array_remove(regexp_split_to_array(lower(literal), %s), '')
-                             AS words
-                      FROM {table} WHERE tenant_id = %s AND batch = %s AND kind = 'text') t
-            ) w
-            WHERE n.id = w.id
+                SELECT *, CASE WHEN kind = 'phone' THEN literal
+                               WHEN cardinality(words) >= 2 THEN words[2]
+                               ELSE words[1] END AS second
+                FROM (
+                    SELECT n.*, array_remove(regexp_split_to_array(lower(n.literal), %s), '')
+                                AS words
+                    FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[])
+                         AS n(category, pattern, kind, literal)
+                ) worded
+            ) keyed
             """,  # noqa: S608 - the table's name
-            [WORD_KEY, WORDS, tenant.pk, batch],
-        )
-        cursor.execute(
-            f"UPDATE {table} SET second = literal, key = literal "  # noqa: S608 - a table's name
-            "WHERE tenant_id = %s AND batch = %s AND kind = 'phone'",
-            [tenant.pk, batch],
+            [tenant.pk, batch, WORD_KEY, WORDS, categories, patterns, kinds, literals],
         )
     return len(unique)
 
@@ -120,14 +117,12 @@ def scan(
     result = ScanResult()
     if not ErasureNeedle.objects.filter(tenant_id=tenant.pk, batch=batch).exists():
         return result
-    patterns: dict[int, str] = {}
-    compiled: dict[frozenset, re.Pattern] = {}
+    candidates = []  # (entry, queryset, fields, {row pk: needle ids})
     for entry in pii.entries():
-        model = entry.model
-        names = _text_fields(entry)
+        names = text_fields(entry)
         if not names:
             continue
-        qs = model._default_manager.filter(tenant_id=tenant.pk)
+        qs = entry.model._default_manager.filter(tenant_id=tenant.pk)
         skip = exclude(entry)
         if skip is not None:
             qs = qs.exclude(skip)
@@ -136,11 +131,18 @@ def scan(
             for pk, needle_id in _candidates(qs, name, tenant.pk, batch):
                 found[pk].add(needle_id)
         if found:
-            _redact(entry, qs, names, found, patterns, compiled, result)
+            candidates.append((entry, qs, names, found))
+    if not candidates:
+        return result
+    wanted = {i for *_rest, found in candidates for ids in found.values() for i in ids}
+    patterns = dict(ErasureNeedle.objects.filter(pk__in=wanted).values_list("pk", "pattern"))
+    compiled: dict[frozenset, re.Pattern] = {}
+    for entry, qs, names, found in candidates:
+        _redact(entry, qs, names, found, patterns, compiled, result)
     return result
 
 
-def _text_fields(entry: ModelEntry) -> list[str]:
+def text_fields(entry: ModelEntry) -> list[str]:
     model = entry.model
     if not any(f.name == "tenant" for f in model._meta.concrete_fields):
         return []
@@ -208,13 +210,10 @@ def _redact(
     fixed = getattr(model, "append_only", False) or (
         entry.reach is not None and entry.reach.bulk is not None
     )
-    wanted = {i for ids in found.values() for i in ids} - patterns.keys()
-    if wanted:
-        patterns.update(ErasureNeedle.objects.filter(pk__in=wanted).values_list("pk", "pattern"))
     pks = sorted(found)
     for start in range(0, len(pks), ROWS_PER_READ):
         rows = list(qs.filter(pk__in=pks[start : start + ROWS_PER_READ]).only("pk", *names))
-        changed = []
+        changed = []  # (pk, text of each field)
         for row in rows:
             rx = _compiled(compiled, frozenset(patterns[i] for i in found[row.pk]))
             hits = [n for n in names if rx.search(getattr(row, n) or "")]
@@ -224,9 +223,9 @@ def _redact(
                 else:
                     setattr(row, name, rx.sub(REDACTED, getattr(row, name)))
             if hits and not fixed:
-                changed.append(row)
+                changed.append((row.pk, *(getattr(row, n) for n in names)))
         if changed:
-            model._default_manager.bulk_update(changed, names)
+            update_rows(model, names, changed)
             result.redacted[entry.label] += len(changed)
 
 

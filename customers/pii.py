@@ -24,6 +24,7 @@ from anonymization.registry import (
     text_needle,
 )
 from anonymization.registry import NOT_PERSONAL as ND
+from config.bulk import update_rows
 
 from .models import (
     Activity,
@@ -92,11 +93,14 @@ def _contact_needles(contact: Contact):
 def _rebuild_search(pks: list[int], language: str) -> None:
     """The search text and sort key follow the scrubbed fields; a trigger refreshes the
     private search copy (customers_search_private) from them."""
-    rows = list(Customer.objects.filter(pk__in=pks))
-    for customer in rows:
-        customer.search_text = customer_search_text(customer)
-        customer.sort_name = sort_key(customer.name, language)
-    Customer.objects.bulk_update(rows, ["search_text", "sort_name"])
+    update_rows(
+        Customer,
+        ["search_text", "sort_name"],
+        [
+            (c.pk, customer_search_text(c), sort_key(c.name, language))
+            for c in Customer.objects.filter(pk__in=pks)
+        ],
+    )
 
 
 pii.register(

@@ -28,6 +28,7 @@ from anonymization.registry import (
     pii,
     uncategorized_fields,
 )
+from anonymization.scan import text_fields
 from audit.models import AuditEvent
 from consent.models import ConsentDecision, ConsentRequest, UnmatchedReply
 from customers.models import (
@@ -317,7 +318,11 @@ def test_a_chunk_is_a_few_statements_per_model(personas):
         assert sorted(result.anonymized) == sorted(ids)
         counts.append(len(queries))
     models = len([e for e in pii.entries() if e.reach is not None])
-    assert counts[1] <= counts[0] + 2, counts
+    # The free-text scan reads and redacts, per model, the rows that name someone: the
+    # second round finds the first round's worlds too (they share names), never more
+    # statements per customer.
+    text_models = len([e for e in pii.entries() if text_fields(e)])
+    assert counts[1] <= counts[0] + 2 * text_models + 2, counts
     assert counts[0] <= 4 * models + 20, counts
 
 
