@@ -161,15 +161,28 @@ def text_needle(category: str, text: str, *, min_length: int = 5) -> Needle | No
     return Needle(category, pattern, "text", text)
 
 
+# Countries whose national numbers phonenumbers would give as the digits without the
+# trunk "0" (Sweden and Finland dial one, Norway and Denmark have none): a number written
+# nationally there needs no parsing, which costs ~0.1 ms a number and a run notes seven
+# numbers a customer.
+_TRUNK_ZERO = frozenset({"SE", "FI", "NO", "DK", ""})
+
+
 def phone_needle(category: str, number: str, country: str = "") -> Needle | None:
     """A phone number however it is written: +46 70-123 45 67, 0701234567, 070 123 45 67."""
-    import phonenumbers
-
     digits = re.sub(r"\D", "", number or "")
-    try:
-        national = str(phonenumbers.parse(number, country or "SE").national_number)
-    except phonenumbers.NumberParseException:
+    if len(digits) < 6:
+        return None
+    written = (number or "").lstrip()
+    if country.upper() in _TRUNK_ZERO and not written.startswith(("+", "00")):
         national = digits.lstrip("0")
+    else:
+        import phonenumbers
+
+        try:
+            national = str(phonenumbers.parse(number, country or "SE").national_number)
+        except phonenumbers.NumberParseException:
+            national = digits.lstrip("0")
     if len(national) < 6:
         return None
     body = _SEP.join(national)

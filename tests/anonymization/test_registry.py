@@ -178,3 +178,22 @@ def test_needles_match_however_the_name_and_number_are_written():
     rx = re.compile(f"({name.pattern}|{phone.pattern})", re.IGNORECASE)
     text = "Ring ÅSA LIND-BERG på 070 123 45 67 eller +46701234567, inte 9070123456701."
     assert rx.sub("[…]", text) == "Ring […] på […] eller […], inte 9070123456701."
+
+
+@pytest.mark.parametrize(
+    ("number", "country"),
+    [
+        ("070-123 45 67", "SE"),
+        ("08-555 123 45", "SE"),
+        ("040 123 4567", "FI"),
+        ("22 33 44 55", "NO"),
+        ("40 12 34 56", "DK"),
+        ("+46 70-123 45 67", "NO"),
+        ("0047 22 33 44 55", "SE"),
+    ],
+)
+def test_a_nationally_written_number_needs_no_parsing_and_gets_the_same_digits(number, country):
+    import phonenumbers
+
+    expected = str(phonenumbers.parse(number, country).national_number)
+    assert phone_needle(NAME, number, country).literal == expected
