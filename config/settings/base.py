@@ -321,6 +321,8 @@ CONSENT_BATCH_STALL_SECONDS = env.int("CONSENT_BATCH_STALL_SECONDS", default=300
 # and how long a run with waiting customers may go without a chunk before it is resumed.
 ANONYMIZATION_CHUNK_SIZE = env.int("ANONYMIZATION_CHUNK_SIZE", default=200)
 ANONYMIZATION_RUN_STALL_SECONDS = env.int("ANONYMIZATION_RUN_STALL_SECONDS", default=300)
+# A run's task works chunk after chunk for this long, then sends the rest as a new task.
+ANONYMIZATION_TASK_SECONDS = env.int("ANONYMIZATION_TASK_SECONDS", default=20)
 # django-anymail: ESP settings from ANYMAIL_* variables (e.g. ANYMAIL_POSTMARK_SERVER_TOKEN),
 # each also from ANYMAIL_*_FILE; tracking webhooks need ANYMAIL_WEBHOOK_SECRET ("user:password"
 # for HTTP basic auth) and, for some ESPs, a signing key (notifications/esp.py).
