@@ -1,15 +1,9 @@
-"""Pages that belong to no single app: the start page and login."""
+"""Pages that belong to no single app: the start page (the dashboard, reports/) and login."""
 
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
 
 from config.forms import LoginForm
-
-
-@login_required
-def home(request):
-    return render(request, "home.html")
+from reports.views_dashboard import dashboard_page as home  # noqa: F401  (the home page)
 
 
 class LoginView(auth_views.LoginView):
