@@ -1,4 +1,5 @@
-"""The card's history tab: the recorded field changes, newest first, a page at a time."""
+"""The card's history tab: the recorded field changes, newest first, a page at a time, and
+the exports of the customer's personal data."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from audit.models import AuditEvent
+
 from ..models import FINANCE_FIELDS, Address, ChangeRecord, Consignee, Contact, Customer
 from ..permissions import can_see_finance
 from .card import VIEW, card_customer, card_render
 
 HISTORY_PAGE_SIZE = 50
+EXPORTS_SHOWN = 20
 
 # Pseudo-fields the services record besides real model fields.
 HISTORY_FIELD_LABELS = {
@@ -67,6 +71,11 @@ def customer_history(request, pk):
     if not can_see_finance(request):
         records = records.exclude(object_type="customer", field__in=FINANCE_FIELDS)
     page = Paginator(records, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    # Exports of the customer's personal data (GDPR art. 15, reports/subject_access.py):
+    # who took them and when, from the audit log (the entries name no one).
+    exports = AuditEvent.objects.filter(
+        action="customer.exported", object_type="customer", object_id=str(customer.pk)
+    ).order_by("-seq")[:EXPORTS_SHOWN]
     return card_render(
         request,
         customer,
@@ -74,4 +83,5 @@ def customer_history(request, pk):
         tab_template="customers/card/history.html",
         page=page,
         rows=_history_rows(page.object_list),
+        exports=exports,
     )

@@ -307,6 +307,17 @@ def test_each_export_is_audited_without_personal_data(personas, customer):
     assert [e["action"] for e in data["audit_entries"]].count(EXPORTED) == 2
 
 
+def test_the_cards_history_shows_the_exports(personas, customer):
+    client = personas.client(personas.alice)
+    history = f"/customers/{customer.pk}/history/"
+    assert "has not been exported" in client.get(history).content.decode()
+    client.get(_url(customer.pk, "pdf"))
+    page = client.get(history).content.decode()
+    section = page[page.index('id="personal-data-exports"') :]
+    assert "PDF" in section and str(personas.alice.pk) in section
+    assert "has not been exported" not in section
+
+
 @pytest.mark.parametrize(
     ("who", "status"),
     [("alice", 200), ("bea", 200), ("bob", 403), ("erik", 403), ("charlie", 404)],
