@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.dispatch import Signal
 from django.utils import timezone
 
 from tenancy.context import each_tenant, require_tenant
@@ -17,10 +18,14 @@ from .anchor import Checkpoint, checkpoint_writer
 from .models import GENESIS_HASH, AuditEvent
 from .selectors import audit_chain_verify
 
-__all__ = ["GENESIS_HASH", "audit_checkpoint_write", "audit_record"]
+__all__ = ["GENESIS_HASH", "audit_checkpoint_write", "audit_record", "audit_recorded"]
 
 logger = logging.getLogger("audit.checkpoints")
 _LOCK_CLASS = 0x4155  # "AU": advisory-lock namespace for the per-tenant chain
+
+# Sent with ``event=`` inside audit_record's transaction, after the entry is written, so
+# what a receiver writes commits or rolls back with it (webhooks/events.py).
+audit_recorded = Signal()
 
 
 def audit_record(
@@ -56,6 +61,7 @@ def audit_record(
         event.hash = event.compute_hash()
         event.mac = event.compute_mac()
         event.save(force_insert=True)
+        audit_recorded.send(sender=AuditEvent, event=event)
     return event
 
 
