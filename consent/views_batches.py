@@ -7,15 +7,11 @@ confirmation page and again when the batch starts. Ids are never taken from the 
 
 from __future__ import annotations
 
-import csv
-import io
-from zoneinfo import ZoneInfo
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +22,6 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from audit.actors import Actor
-from audit.services import audit_record
 from customers import exports
 from customers.forms_lists import FILTER_KEYS, CustomerFilterForm
 from customers.selectors import customer_list, selection_of
@@ -229,38 +224,14 @@ def batch_unreachable(request, pk: int):
 
 @tenant_perm_required(Perm.CONSENT_REQUEST)
 def batch_unreachable_export(request, pk: int, fmt: str):
-    """The "could not reach" list as CSV: customers' export columns plus the reason."""
+    """The "could not reach" list as CSV: customers' export columns plus the reason;
+    streamed at once when small, else an export job (issue 11)."""
     if fmt != "csv":
         raise Http404
     batch = get_object_or_404(selectors.batch_list(), pk=pk)
-    items = selectors.batch_unreachable(batch)
-    tz = ZoneInfo(request.tenant.time_zone)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([*exports.headers(), _("Reason")])
-    count = 0
-    for item in items.iterator(chunk_size=2000):
-        for row in exports.rows([item.customer], tz=tz):
-            *texts, last = row
-            reason = exports.defuse(batches.error_label(item.error))
-            writer.writerow([*texts, last.isoformat() if last else "", reason])
-        count += 1
-    audit_record(
-        action="consent.batch_unreachable_exported",
-        actor=Actor.user(request.user),
-        object_type="consent.batch",
-        object_id=batch.pk,
-        data={"format": fmt, "count": count},
+    return exports.export_response(
+        request, source="consent_batch", fmt=fmt, criteria=QueryDict(), key=str(batch.pk)
     )
-    today = timezone.localdate(timezone=tz).isoformat()
-    response = HttpResponse(
-        out.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = (
-        f'attachment; filename="consent-batch-{batch.pk}-not-reached-{today}.csv"'
-    )
-    patch_cache_control(response, private=True, no_store=True)
-    return response
 
 
 # --- Re-consent: granted to older terms -------------------------------------------------------

@@ -1,8 +1,8 @@
-"""The customer list as CSV and Excel (PENGVIN "Överför resultatet till Excel").
+"""The customer list's export columns (PENGVIN "Överför resultatet till Excel").
 
-Files are built completely inside the request, in its tenant context and
-transaction: a lazily streamed queryset would be read after the view has
-returned, outside the tenant scope.
+The files themselves are written by the one export path of the app (issue 11: streamed at
+once when small, a background job when big), which ``reports`` installs here
+(``install_exporter``); this app only says what a customer's row holds.
 
 Every text cell is defused against formula injection (OWASP "CSV injection"):
 a value starting with = + - @ (or a tab / carriage return) gets a leading
@@ -11,25 +11,17 @@ apostrophe, so Excel and LibreOffice show it as text instead of running it.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Iterator
-from datetime import date, tzinfo
+from collections.abc import Callable, Iterable, Iterator
+from datetime import tzinfo
 
+from django.http import HttpResponse, QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
 
 from .models import Customer
 
-# More rows than this are refused with a message (narrow the filters instead).
-EXPORT_LIMIT = 50_000
-
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_WIDTHS = (12, 36, 16, 32, 18, 18, 40, 20, 12, 14)
 
 
 def defuse(value: str) -> str:
@@ -81,41 +73,22 @@ def rows(customers: Iterable[Customer], *, tz: tzinfo) -> Iterator[list]:
         yield [defuse(_printable(t or "")) for t in texts] + [last]
 
 
-def customers_csv(customers: Iterable[Customer], *, tz: tzinfo) -> bytes:
-    """RFC 4180 CSV in UTF-8 with a byte-order mark, so Excel reads å, ä, ö and ø right."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(headers())
-    for row in rows(customers, tz=tz):
-        *texts, last = row
-        writer.writerow([*texts, last.isoformat() if last else ""])
-    return out.getvalue().encode("utf-8-sig")
+# --- The export path (installed by reports, which this app may not import) ------------------
+
+_exporter: Callable[..., HttpResponse] | None = None
 
 
-def customers_xlsx(customers: Iterable[Customer], *, tz: tzinfo, title: str = "") -> bytes:
-    """An Excel workbook with one sheet: a bold, frozen header row and one row per customer."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=(_printable(title) or _("Customers"))[:31])
-    for index, width in enumerate(_WIDTHS):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header_cells = []
-    for text in headers():
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = bold
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    for row in rows(customers, tz=tz):
-        *texts, last = row
-        cells: list = list(texts)
-        if isinstance(last, date):
-            cell = WriteOnlyCell(sheet, value=last)
-            cell.number_format = "yyyy-mm-dd"
-            cells.append(cell)
-        else:
-            cells.append(None)
-        sheet.append(cells)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+def install_exporter(exporter: Callable[..., HttpResponse]) -> None:
+    """Reports installs its export path here (``ReportsConfig.ready``), as the anonymization
+    engine installs its eraser in the PII registry."""
+    global _exporter
+    _exporter = exporter
+
+
+def export_response(request, *, source: str, fmt: str, criteria: QueryDict, key: str = ""):
+    """The export of ``source`` (``customers``, ``selection``, ``consent_batch``) as a
+    response: the file streamed at once when it is small, else a job's progress page.
+    ``criteria``: the page's filters; ``key``: what the source names (a batch's id)."""
+    if _exporter is None:
+        raise RuntimeError("No export path installed (is 'reports' installed?).")
+    return _exporter(request, source=source, fmt=fmt, criteria=criteria, key=key)

@@ -95,10 +95,16 @@ def _start_of(day: dt.date) -> dt.datetime:
 
 def cached(name: str, compute: Callable[[], T]) -> tuple[dt.datetime, T]:
     """(when it was computed, ``compute()``), kept per tenant for ``CACHE_SECONDS``; the
-    tenant's date is part of the key, so the month buckets move on at its midnight."""
+    tenant's date is part of the key, so the month buckets move on at its midnight, and so is
+    its creation time: a tenant id used again (a database restored or rebuilt, as tests do)
+    never reads another company's numbers."""
     if CACHE_SECONDS <= 0:  # off (the benchmark's cold side)
         return timezone.now(), compute()
-    key = f"reports:dashboard:{require_tenant().pk}:{name}:{_tenant_today().isoformat()}"
+    tenant = require_tenant()
+    key = (
+        f"reports:dashboard:{tenant.pk}:{tenant.created_at.timestamp():.6f}:{name}:"
+        f"{_tenant_today().isoformat()}"
+    )
     hit = cache.get(key)
     if hit is None:
         hit = (timezone.now(), compute())

@@ -138,10 +138,35 @@ def export_stream(
     filters: list[str],
     writer: Callable | None = None,
 ) -> Iterator[bytes]:
-    """The bytes of the file, read in the tenant's scope; the audit entry when it ends.
+    """A report's file (``stream_export`` with a report's writer and audit entry).
 
     ``writer``: one not in ``WRITERS`` (the PDF list and label sheets, ``reports.pdf`` and
     ``reports.labels``), with the same arguments; ``fmt`` then names it in the audit log."""
+
+    def record(*, actor: Actor, count: int, complete: bool):
+        return report_export_record(
+            actor=actor,
+            report=report.slug,
+            fmt=fmt,
+            count=count,
+            complete=complete,
+            filters=filters,
+        )
+
+    return stream_export(
+        tenant=tenant,
+        actor=actor,
+        language=language,
+        write=lambda counter: (writer or WRITERS[fmt])(report, columns, customers, counter),
+        record=record,
+    )
+
+
+def stream_export(
+    *, tenant, actor: Actor, language: str, write: Callable, record: Callable
+) -> Iterator[bytes]:
+    """The bytes of ``write(counter)``, read in the tenant's scope; ``record(actor=, count=,
+    complete=)`` writes the audit entry when it ends (``reports.export_sources`` plans)."""
     counter = [0]
     complete = False
     with ExitStack() as stack:
@@ -150,16 +175,9 @@ def export_stream(
         stack.enter_context(timezone.override(tenant.time_zone))
         try:
             with transaction.atomic():
-                yield from (writer or WRITERS[fmt])(report, columns, customers, counter)
+                yield from write(counter)
             complete = True
         finally:
             # Also when the client went away mid-download (GeneratorExit): what was sent
             # is on record. A new short transaction: the read one may have been rolled back.
-            report_export_record(
-                actor=actor,
-                report=report.slug,
-                fmt=fmt,
-                count=counter[0],
-                complete=complete,
-                filters=filters,
-            )
+            record(actor=actor, count=counter[0], complete=complete)

@@ -7,19 +7,15 @@ columns are, ``reports.exports`` streams the files (``reports.pdf`` draws the PD
 
 from __future__ import annotations
 
-from functools import partial
-from zoneinfo import ZoneInfo
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, QueryDict, StreamingHttpResponse
+from django.http import HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.actors import Actor
 from customers.forms_lists import FILTER_KEYS
@@ -27,16 +23,15 @@ from tenancy.decorators import tenant_perm_required
 from tenancy.forms import apply_service_errors
 from tenancy.roles import Perm
 
-from . import exports, labels, pdf, selectors
+from . import export_sources, labels, selectors
 from .definitions import cell_values
 from .forms import OWN_KEYS, ReportForm
 from .models import LabelLayout
 from .preferences import report_settings, report_settings_update
+from .views_exports import export_response, my_exports
 
 PAGE_SIZE = 50
 PRINT_LIMIT = 5_000  # customers on one printed page; more: narrow the selection or export
-PDF = "application/pdf"
-CONTENT_TYPES = {**exports.CONTENT_TYPES, "pdf": PDF, "labels": PDF}
 
 
 def _params(data: QueryDict) -> QueryDict:
@@ -69,15 +64,6 @@ def _grid() -> labels.Grid:
     return labels.grid_for(report_settings().label_layout)
 
 
-def _writer(fmt: str, form: ReportForm):
-    """The writer of a PDF format (None: one of ``exports.WRITERS``)."""
-    if fmt == "pdf":
-        return partial(pdf.write_list, summary=form.summary())
-    if fmt == "labels":
-        return partial(labels.write_labels, grid=_grid(), start=form.cleaned_data["start_at"])
-    return None
-
-
 def _headers(columns, sort: str) -> list[dict]:
     """Per column: its label and, when it sorts, its aria-sort state and the key its link sets."""
     headers = []
@@ -98,7 +84,12 @@ def _headers(columns, sort: str) -> list[dict]:
 def report_page(request):
     """The form, and the report on screen (``?print=1``: every row on one page, to print)."""
     form, report, columns, customers = _report(request)
-    context = {"form": form, "report": report, "params": _params(request.GET)}
+    context = {
+        "form": form,
+        "report": report,
+        "params": _params(request.GET),
+        "my_exports": my_exports(request),
+    }
     if report is not None:
         printing = bool(request.GET.get("print"))
         page = Paginator(customers, PRINT_LIMIT if printing else PAGE_SIZE).get_page(
@@ -126,31 +117,14 @@ def report_page(request):
 @tenant_perm_required(Perm.REPORTS_VIEW)
 def report_export(request, fmt: str):
     """The report as CSV, Excel, a PDF list or label sheets (``labels``: one label per
-    contact of each customer in the report); recorded in the audit log when it ends."""
-    if fmt not in CONTENT_TYPES:
-        raise Http404
-    form, report, columns, customers = _report(request)
-    if report is None:
-        return render(request, "reports/index.html", {"form": form, "params": {}}, status=400)
-    stream = exports.export_stream(
-        fmt=fmt,
-        report=report,
-        columns=columns,
-        customers=customers,
-        tenant=request.tenant,
-        actor=Actor.user(request.user),
-        language=get_language(),
-        filters=form.filters_in_use(),
-        writer=_writer(fmt, form),
+    contact of each customer in the report): streamed at once when small, else an export
+    job (``reports.views_exports``); recorded in the audit log when it ends."""
+    result = export_response(
+        request, source=export_sources.REPORT, fmt=fmt, criteria=_params(request.GET)
     )
-    response = StreamingHttpResponse(stream, content_type=CONTENT_TYPES[fmt])
-    today = timezone.localdate(timezone=ZoneInfo(request.tenant.time_zone)).isoformat()
-    name = (
-        f"labels-{report.slug}-{today}.pdf" if fmt == "labels" else f"{report.slug}-{today}.{fmt}"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    patch_cache_control(response, private=True, no_store=True)
-    return response
+    if isinstance(result, HttpResponseBase):
+        return result
+    return render(request, "reports/index.html", {"form": result, "params": {}}, status=400)
 
 
 class ReportSettingsForm(forms.Form):

@@ -6,24 +6,20 @@ page works without JavaScript.
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F, Prefetch
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from audit.actors import Actor
-from audit.services import audit_record
 from tenancy.decorators import tenant_perm_required
 from tenancy.forms import apply_service_errors
 from tenancy.roles import Perm
@@ -44,13 +40,6 @@ from ..services import selections
 
 PAGE_SIZE = 50
 PRINT_LIMIT = 5_000
-FORMATS = {
-    "csv": ("text/csv; charset=utf-8", exports.customers_csv),
-    "xlsx": (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        exports.customers_xlsx,
-    ),
-}
 # Sortable columns: (column, ascending key, descending key, key of the first click).
 SORT_COLUMNS = [
     ("number", "number", "-number", "number"),
@@ -179,45 +168,21 @@ def customer_list_view(request):
     return response
 
 
-def _download(request, *, fmt: str, customers, source: str, back: str) -> HttpResponse:
-    if fmt not in FORMATS:
-        raise Http404
-    total = customers.count()
-    if total > exports.EXPORT_LIMIT:
-        messages.error(
-            request,
-            _(
-                "The result has %(total)s customers; an export takes at most %(limit)s. "
-                "Narrow the filters and export again."
-            )
-            % {"total": total, "limit": exports.EXPORT_LIMIT},
-        )
-        return redirect(back)
-    content_type, build = FORMATS[fmt]
-    tz = ZoneInfo(request.tenant.time_zone)
-    content = build(customers.iterator(chunk_size=2000), tz=tz)
-    audit_record(
-        action="customers.exported",
-        actor=Actor.user(request.user),
-        object_type="customer",
-        data={"format": fmt, "source": source, "count": total},
-    )
-    today = timezone.localdate(timezone=tz).isoformat()
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="customers-{source}-{today}.{fmt}"'
-    patch_cache_control(response, private=True, no_store=True)
-    return response
+EXPORT_FORMATS = ("csv", "xlsx")
 
 
 @tenant_perm_required(Perm.REGISTRY_VIEW)
 def customer_export(request, fmt: str):
-    """The current result of the list as CSV or Excel (the same filters as the page)."""
-    _form, customers = _filtered(request, request.GET)
-    back = reverse("customer-list") + _query(_params(request.GET))
-    if customers is None:
-        context = _list_context(request, request.GET)
-        return render(request, "customers/list/index.html", context)
-    return _download(request, fmt=fmt, customers=customers, source="list", back=back)
+    """The current result of the list as CSV or Excel (the same filters as the page):
+    streamed at once when small, else an export job and its progress page (issue 11)."""
+    if fmt not in EXPORT_FORMATS:
+        raise Http404
+    result = exports.export_response(
+        request, source="customers", fmt=fmt, criteria=_params(request.GET)
+    )
+    if isinstance(result, HttpResponseBase):
+        return result
+    return render(request, "customers/list/index.html", _list_context(request, request.GET))
 
 
 def _query(params: QueryDict) -> str:
@@ -366,13 +331,9 @@ def selection_clear_view(request):
 
 @tenant_perm_required(Perm.REGISTRY_VIEW)
 def selection_export(request, fmt: str):
-    return _download(
-        request,
-        fmt=fmt,
-        customers=_selection(request.user),
-        source="selection",
-        back=reverse("customer-selection"),
-    )
+    if fmt not in EXPORT_FORMATS:
+        raise Http404
+    return exports.export_response(request, source="selection", fmt=fmt, criteria=QueryDict())
 
 
 # --- Saved lists ---------------------------------------------------------------------------

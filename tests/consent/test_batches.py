@@ -443,7 +443,7 @@ def test_unreachable_list_print_and_csv(personas, in_a, mixed):
     export = client.get(f"/consent/batches/{batch.pk}/unreachable/export/csv/")
     assert export.status_code == 200
     assert export["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(export.getvalue().decode("utf-8-sig"))))
     assert rows[0][-1] == "Reason"
     names = {row[1]: row[-1] for row in rows[1:]}
     assert names == {"'=HYPERLINK(1)": "No email address", "Bo Mobil": "No email address"}

@@ -103,7 +103,7 @@ def test_saved_list_and_print_keep_the_filter(personas, by_status):
     printed = client.get("/customers/?consent=granted&print=1").content.decode()
     assert "Kund granted" in printed and "Kund declined" not in printed
     assert "Consent approved" in printed
-    export = client.get("/customers/export/csv/?consent=declined").content.decode("utf-8-sig")
+    export = client.get("/customers/export/csv/?consent=declined").getvalue().decode("utf-8-sig")
     assert "Kund declined" in export and "Kund granted" not in export
 
 

@@ -64,12 +64,12 @@ def test_an_export_link_of_a_acts_on_a_after_the_session_switched_to_b(two):
     # ...the export link tab 1 got while in A still exports A.
     response = client.get(f"{A}/customers/export/csv/")
     assert response.status_code == 200
-    body = response.content.decode("utf-8-sig")
+    body = response.getvalue().decode("utf-8-sig")
     assert "Kund i Nordljus AB" in body
     assert "Fjordvik" not in body
     # The URL's company was for that request only: the session still says B.
     assert client.session[SESSION_KEY] == two.tenant_b.pk
-    assert "Kunde i Fjordvik AS" in client.get(f"{B}/customers/export/csv/").content.decode()
+    assert "Kunde i Fjordvik AS" in client.get(f"{B}/customers/export/csv/").getvalue().decode()
 
 
 def test_a_form_of_a_creates_in_a_after_the_session_switched_to_b(two):
