@@ -64,6 +64,11 @@ browser:
 		(apt-get install -y --no-install-recommends chromium || \
 		 (apt-get update && apt-get install -y --no-install-recommends chromium))) || \
 		(echo "Chromium is missing: apt-get install chromium" >&2; exit 1)
+	@# PgBouncer for tests/deploy/test_pgbouncer_isolation.py (Debian's package; skipped without).
+	@command -v pgbouncer >/dev/null || test -x /usr/sbin/pgbouncer || (command -v apt-get >/dev/null && \
+		(apt-get install -y --no-install-recommends pgbouncer || \
+		 (apt-get update && apt-get install -y --no-install-recommends pgbouncer))) || \
+		echo "PgBouncer is missing (apt-get install pgbouncer): its isolation test will skip" >&2
 
 stop: install
 	$(PY) -m config.embedded stop

@@ -58,6 +58,11 @@ def databases(env) -> dict:
     runtime, owner, derived = database_urls(env)
     common = {"CONN_MAX_AGE": env.int("CONN_MAX_AGE", default=0), "CONN_HEALTH_CHECKS": True}
     default = _config(runtime, common)
+    # Behind PgBouncer in transaction mode (docker-compose.yml, docs/adr/0013): a cursor held
+    # past its transaction or a prepared statement would outlive the borrowed server connection.
+    if env.bool("DATABASE_TRANSACTION_POOLING", default=False):
+        default["DISABLE_SERVER_SIDE_CURSORS"] = True
+        default["OPTIONS"]["prepare_threshold"] = None
     owner_cfg = _config(owner, common)
     owner_cfg["RUNTIME_ROLE_DERIVED"] = derived
     owner_cfg["RUNTIME_ROLE"] = default["USER"]

@@ -386,3 +386,7 @@ def check_unique_constraints_include_tenant(app_configs=None, **kwargs):
                     )
                 )
     return errors
+
+
+# Opt-in only (manage.py check --tag citus): what Citus needs, docs/adr/0013.
+from . import checks_citus  # noqa: E402, F401
