@@ -12,6 +12,7 @@ provider whether it took it, and where the provider cannot tell, the message bec
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 from datetime import timedelta
 from pathlib import Path
@@ -145,10 +146,42 @@ def _record_sent(message: OutboundMessage, provider: str, provider_id: str) -> N
     message.refresh_from_db()
 
 
+_ADDRESS = re.compile(r"[^\s<>'\"(),;:]+@[^\s<>'\"(),;:]+|\+?\d[\d \-]{6,}\d")
+
+
+def _log_failure(message: OutboundMessage, exc: SendError, outcome: str) -> None:
+    """One WARNING per failed attempt: why, and what happens next. Never the destination
+    or the body (personal data): addresses and numbers in the provider's text are masked."""
+    cause = exc.__cause__ or exc
+    reason = (
+        str(exc).replace(message.destination, "[destination]") if message.destination else str(exc)
+    )
+    reason = _ADDRESS.sub("[redacted]", reason)[:500]
+    logger.warning(
+        "Send of message %s (%s, attempt %s of %s) failed, %s: %s: %s",
+        message.pk,
+        message.channel,
+        message.attempts,
+        settings.NOTIFICATIONS_MAX_ATTEMPTS,
+        outcome,
+        type(cause).__name__,
+        reason,
+        extra={
+            "message_id": message.pk,
+            "channel": message.channel,
+            "attempt": message.attempts,
+            "outcome": outcome,
+            "error_class": type(cause).__name__,
+            "error_code": exc.code,
+        },
+    )
+
+
 def _record_failure(message: OutboundMessage, exc: SendError, *, body_ready: bool = True) -> None:
     """Permanent or out of attempts: failed. Ambiguous: reconcile now. Else: queued again."""
     error = str(exc)[:2000]
     if exc.ambiguous:
+        _log_failure(message, exc, "asking the provider whether it took it")
         message_reconcile(message=message, reason=error)
         return
     with transaction.atomic():
@@ -157,9 +190,13 @@ def _record_failure(message: OutboundMessage, exc: SendError, *, body_ready: boo
             message.refresh_from_db()
             return
         if exc.permanent or locked.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
+            _log_failure(
+                message, exc, "permanent, not retried" if exc.permanent else "out of attempts"
+            )
             move_status(locked, Status.FAILED, last_error=error, error_code=exc.code)
             message.refresh_from_db()
             return
+        _log_failure(message, exc, "will retry")
         OutboundMessage.objects.filter(pk=message.pk).update(
             status=Status.QUEUED, last_error=error, error_code=exc.code
         )
@@ -217,6 +254,14 @@ def message_reconcile(*, message: OutboundMessage, reason: str = "") -> str:
             provider, provider_id = email_provider(), _find_email(message)
     except (CannotTell, late.LateValueError) as exc:
         why = reason or "The send was interrupted"
+        logger.warning(
+            "Message %s (%s) left uncertain for a person to check: the provider (%s) cannot "
+            "say whether it took it",
+            message.pk,
+            message.channel,
+            exc,
+            extra={"message_id": message.pk, "channel": message.channel, "outcome": "uncertain"},
+        )
         with transaction.atomic():
             locked = OutboundMessage.objects.select_for_update().get(pk=message.pk)
             if locked.status == Status.SENDING:

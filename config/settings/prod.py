@@ -8,10 +8,15 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+from config.logging import logging_config
+
 from .base import *  # noqa: F403
 from .base import env, secret
 
 DEBUG = False
+# JSON log lines for the log collector (config/logging.py); LOG_FORMAT=text to read by eye.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+LOGGING = logging_config(fmt=LOG_FORMAT, level=LOG_LEVEL)  # noqa: F405
 SECRET_KEY = secret("SECRET_KEY")
 if not SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) must be set to 50+ characters.")

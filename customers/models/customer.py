@@ -136,8 +136,10 @@ class Customer(TenantOwnedModel, Tracked):
     # Folded name, number, email, phone digits and identities (customers.search). A trigger
     # mirrors it into the trigram-indexed customers_search_private table (migration 0002).
     search_text = models.TextField(editable=False, default="")
-    # The name as the tenant's language sorts it (customers.search.sort_key).
-    sort_name = models.CharField(max_length=200, editable=False, default="")
+    # The name as the tenant's language sorts it (customers.search.sort_key). The key puts
+    # å/ä/ö/æ/ø after z as "{", "|", "}", which only byte order keeps there: a database
+    # created in en_US.utf8 would ignore those characters, so the column says "C" itself.
+    sort_name = models.CharField(max_length=200, editable=False, default="", db_collation="C")
 
     class Meta:
         verbose_name = _("customer")
