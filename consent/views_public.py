@@ -8,6 +8,8 @@ personal data but the customer's name.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpResponse
@@ -19,9 +21,11 @@ from django.views.decorators.http import require_http_methods
 from audit.actors import Actor
 from tenancy.client_ip import client_ip
 from tenancy.context import tenant_context
+from tenancy.models import LANGUAGE_CHOICES
 
 from . import selectors, services
 from .models import OPEN_STATUSES, ConsentStatus, Decision, Method
+from .views_brand import brand_urls
 
 ACTIONS = {
     "accept": Decision.GRANTED,
@@ -53,6 +57,10 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def _url(path: str, **query: str) -> str:
+    return f"{path}?{urlencode(query)}" if query else path
+
+
 def _choices(state_status: str, expired: bool, open_request: bool = False) -> list[str]:
     """Which buttons the page offers: withdrawing is always as easy as giving."""
     if state_status == ConsentStatus.GRANTED:
@@ -64,6 +72,30 @@ def _choices(state_status: str, expired: bool, open_request: bool = False) -> li
     if state_status == ConsentStatus.DECLINED:
         return ["accept"]
     return ["accept", "decline"]
+
+
+def _languages(consent_request) -> list[dict[str, str]]:
+    """The picker's languages: the request's own and every one with published terms."""
+    return [
+        {"code": code, "name": name}
+        for code, name in LANGUAGE_CHOICES
+        if code == consent_request.language or selectors.terms_current(language=code)
+    ]
+
+
+def _page_language(request, consent_request, languages: list[dict[str, str]]) -> str:
+    """The language the customer picked (?lang=, kept through the POST in a hidden field),
+    or the request's. Anything else falls back silently: this page answers customers."""
+    data = request.POST if request.method == "POST" else request.GET
+    chosen = data.get("lang", "")
+    return chosen if chosen in {lang["code"] for lang in languages} else consent_request.language
+
+
+def _terms_in(consent_request, language: str):
+    """The terms shown: the request's own, or the newest published in the picked language."""
+    if language == consent_request.language:
+        return consent_request.terms
+    return selectors.terms_current(language=language)
 
 
 @require_http_methods(["GET", "POST"])
@@ -81,7 +113,12 @@ def consent_page(request, token: str):
         if consent_request is None:
             raise Http404
         customer = consent_request.customer
-        with translation.override(consent_request.language):
+        languages = _languages(consent_request)
+        language = _page_language(request, consent_request, languages)
+        terms = _terms_in(consent_request, language)
+        # Only when picked: the answer then proves the text in the picked language.
+        picked = {"lang": language} if language != consent_request.language else {}
+        with translation.override(language):
             state = selectors.consent_state_of(customer)
             state_status = state.status if state else ConsentStatus.NONE
             expired = consent_request.expires_at <= timezone.now()
@@ -93,6 +130,7 @@ def consent_page(request, token: str):
             if request.method == "POST":
                 action = request.POST.get("action", "")
                 if action in choices:
+                    shown = {"language": language, "terms_version": terms.version} if picked else {}
                     services.consent_record(
                         customer=customer,
                         decision=ACTIONS[action],
@@ -101,9 +139,10 @@ def consent_page(request, token: str):
                         request=consent_request,
                         ip=client_ip(request),
                         user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                        **shown,
                     )
-                    return _private(redirect(f"{request.path}?done={action}"))
-                return _private(redirect(request.path))
+                    return _private(redirect(_url(request.path, done=action, **picked)))
+                return _private(redirect(_url(request.path, **picked)))
             if expired and not choices:
                 template, status = "consent/expired.html", 410
             else:
@@ -114,8 +153,11 @@ def consent_page(request, token: str):
                 template,
                 {
                     "tenant": tenant,
+                    "brand": brand_urls(tenant),
+                    "languages": languages,
+                    "language": language,
                     "customer_name": customer.name,
-                    "terms": consent_request.terms,
+                    "terms": terms,
                     "state": state,
                     "state_label": ConsentStatus(state_status).label,
                     "choices": choices,
@@ -124,5 +166,5 @@ def consent_page(request, token: str):
                 },
                 status=status,
             )
-            response["Content-Language"] = consent_request.language
+            response["Content-Language"] = language
             return _private(response)

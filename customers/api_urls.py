@@ -9,12 +9,15 @@ from .api import (
     ContactViewSet,
     CustomerViewSet,
 )
+from .api_pick import CustomerPickViewSet
 
 LIST = {"get": "list", "post": "create"}
 DETAIL = {"get": "retrieve", "patch": "partial_update", "delete": "destroy"}
 
 urlpatterns = [
     path("customers/", CustomerViewSet.as_view(LIST), name="api-customer-list"),
+    # Before customers/<id>/, which would take "pick" for an id.
+    path("customers/pick/", CustomerPickViewSet.as_view({"get": "list"}), name="api-customer-pick"),
     path(
         "customers/<id>/",
         CustomerViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),

@@ -203,3 +203,20 @@ def activity_feed(customer: Customer) -> dict[str, list[Activity]]:
 def selection_of(user) -> QuerySet[Customer]:
     ids = SelectionEntry.objects.filter(user=user).values("customer_id")
     return Customer.objects.filter(pk__in=ids).order_by("name")
+
+
+# A picker answers with a handful of matches: enough to choose from, never a browse.
+PICK_LIMIT = 20
+
+
+def customer_pick(*, query: str, country: str = "SE") -> list[dict]:
+    """Number and name of at most PICK_LIMIT customers matching ``query`` (the Nordic
+    search), for booking hours against them elsewhere (the employee role, the
+    ``customers:pick`` scope). Nothing for an empty query: picking is not browsing.
+    Anonymized customers are left out: nobody books against them any more."""
+    if not query_terms(query, country):
+        return []
+    queryset = customer_search(
+        Customer.objects.exclude(status=CustomerStatus.ANONYMIZED), query, country
+    )
+    return list(queryset.order_by("sort_name", "pk").values("id", "number", "name")[:PICK_LIMIT])

@@ -19,6 +19,7 @@ KEYWORD = "Api-Key"
 # What a browser session needs in place of an API key's scope.
 SCOPE_PERMS = {
     "customers:read": Perm.REGISTRY_VIEW,
+    "customers:pick": Perm.CUSTOMER_PICK,
     "customers:write": Perm.REGISTRY_EDIT,
     "consent:write": Perm.CONSENT_REQUEST,
     "consent:admin": Perm.CONSENT_TERMS_EDIT,
@@ -130,6 +131,11 @@ def _principal_allows(request, scope: str, session_perm: str | None = None) -> b
     membership = getattr(request._request, "membership", None)
     perm = session_perm or SCOPE_PERMS[scope]
     return membership is not None and role_has_perm(membership.role, perm)
+
+
+def principal_allows_any(request, scopes: tuple[str, ...], session_perm: str) -> bool:
+    """An API key with any of ``scopes``, or a signed-in user whose role has ``session_perm``."""
+    return any(_principal_allows(request, scope, session_perm) for scope in scopes)
 
 
 class HasTenant(permissions.BasePermission):

@@ -3,8 +3,10 @@ from datetime import date
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
+from .branding import validate_logo
 from .models import LANGUAGE_CHOICES, ApiKeyScope, ReferenceEntry, Tenant
 from .roles import Role
 
@@ -40,12 +42,28 @@ class TenantSettingsForm(forms.ModelForm):
 
     class Meta:
         model = Tenant
-        fields = ["name", "languages", "time_zone", "fiscal_year_end_month", "fiscal_year_end_day"]
+        fields = [
+            "name",
+            "languages",
+            "time_zone",
+            "fiscal_year_end_month",
+            "fiscal_year_end_day",
+            "brand_colour",
+            "logo",
+        ]
+        widgets = {"brand_colour": forms.TextInput(attrs={"placeholder": "#1a6b4f", "size": 8})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         zones = sorted(z for z in zoneinfo.available_timezones() if "/" in z)
         self.fields["time_zone"].choices = [(z, z) for z in zones]
+
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        if isinstance(logo, UploadedFile):
+            validate_logo(logo)
+        # A cleared logo is stored as no file ("" in the column), not False.
+        return "" if logo is False else logo
 
     def clean(self):
         cleaned = super().clean()

@@ -14,9 +14,17 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
 
+from .branding import validate_brand_colour
 from .roles import Role, role_has_perm
 
 LANGUAGE_CHOICES = [("en", "English"), ("sv", "Svenska"), ("da", "Dansk"), ("nb", "Norsk bokmål")]
+
+
+def tenant_logo_path(instance: Tenant, filename: str) -> str:
+    # Under the tenant's own prefix, like customer files; the extension follows the
+    # checked content type, not the uploaded name.
+    ext = ".png" if filename.lower().endswith(".png") else ".jpg"
+    return f"tenants/{instance.pk}/brand/logo{ext}"
 
 
 class Tenant(models.Model):
@@ -44,6 +52,21 @@ class Tenant(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # The look of the pages customers see (the consent page): tenancy/branding.py.
+    brand_colour = models.CharField(
+        _("brand colour"),
+        max_length=7,
+        blank=True,
+        validators=[validate_brand_colour],
+        help_text=_("For the pages your customers see, e.g. #1a6b4f."),
+    )
+    logo = models.FileField(
+        _("logo"),
+        upload_to=tenant_logo_path,
+        blank=True,
+        max_length=200,
+        help_text=_("PNG or JPEG, at most 500 kB. Shown on the pages your customers see."),
+    )
 
     class Meta:
         verbose_name = _("tenant")
@@ -183,6 +206,8 @@ class NumberSeries(TenantOwnedModel):
 
 class ApiKeyScope(models.TextChoices):
     CUSTOMERS_READ = "customers:read", _("Read customers")
+    # Number and name only, for systems that book hours against customers (issue 14, 12).
+    CUSTOMERS_PICK = "customers:pick", _("Pick customers (number and name only)")
     CUSTOMERS_WRITE = "customers:write", _("Write customers")
     CONSENT_WRITE = "consent:write", _("Request and record consent")
     CONSENT_ADMIN = "consent:admin", _("Publish consent terms")

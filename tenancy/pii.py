@@ -20,6 +20,8 @@ pii.register(
     fiscal_year_end_day=ND,
     is_active=ND,
     created_at=ND,
+    brand_colour=ND,
+    logo=ND,
 )
 pii.register(Membership, id=ND, user=ND, tenant=ND, role=ND, is_active=ND, created_at=ND)
 pii.register(

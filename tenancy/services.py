@@ -227,6 +227,8 @@ TENANT_SETTINGS_FIELDS = (
     "time_zone",
     "fiscal_year_end_month",
     "fiscal_year_end_day",
+    "brand_colour",
+    "logo",
 )
 
 

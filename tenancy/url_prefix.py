@@ -49,6 +49,8 @@ PUBLIC_VIEWS = frozenset(
         "set_language",
         "healthz",
         "consent-page",
+        "consent-brand-css",
+        "consent-brand-logo",
         "tenant-switch",
         "notifications:twilio-status",
         "notifications:twilio-inbound",

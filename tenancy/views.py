@@ -140,7 +140,9 @@ def api_key_revoke(request, prefix):
 @tenant_perm_required(Perm.SETTINGS_EDIT)
 def tenant_settings(request):
     tenant = request.tenant
-    form = TenantSettingsForm(request.POST or None, instance=Tenant.objects.get(pk=tenant.pk))
+    form = TenantSettingsForm(
+        request.POST or None, request.FILES or None, instance=Tenant.objects.get(pk=tenant.pk)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.tenant_update(

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import lists
+from . import lists, picker
 
 urlpatterns = [
     path("", lists.customer_list_view, name="customer-list"),
+    path("pick/", picker.customer_pick_view, name="customer-pick"),
     path("export/<str:fmt>/", lists.customer_export, name="customer-export"),
     path("selection/", lists.selection_view, name="customer-selection"),
     path("selection/add/", lists.selection_add_view, name="customer-selection-add"),

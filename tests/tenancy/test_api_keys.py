@@ -41,7 +41,13 @@ def test_me_with_a_session_names_the_user(personas):
         "tenant_name": "Nordljus AB",
         "key": None,
         "user": "bob",
-        "scopes": ["consent:write", "customers:read", "customers:write", "sales:write"],
+        "scopes": [
+            "consent:write",
+            "customers:pick",
+            "customers:read",
+            "customers:write",
+            "sales:write",
+        ],
     }
 
 
