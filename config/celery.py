@@ -2,8 +2,10 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from celery.schedules import crontab
+
+from config import metrics
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
@@ -11,6 +13,55 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 app = Celery("kundreg", task_cls="tenancy.tasks:AfterCommitTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+# Worker and beat log like the web (settings.LOGGING: JSON or text, UTC, request and tenant
+# ids): with a receiver here Celery configures no logging of its own.
+@signals.setup_logging.connect
+def _setup_logging(**kwargs) -> None:
+    import logging.config
+
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+
+
+# Task and message counts; the worker's main process serves them (config/metrics.py).
+metrics.connect_signals()
+signals.worker_init.connect(metrics.start_worker_server, weak=False)
+
+# One queue per kind of work, so each can get its own workers past one machine
+# (docker-compose.yml, docs/adr/0013-scale-out.md): sends wait on providers, batches and
+# anonymization runs are long and CPU-bound, exports write files. `make run` and the tests
+# keep one worker consuming all of them, so nothing is stranded.
+DEFAULT_QUEUE = "default"
+QUEUES = ("sending", "batches", "anonymization", "exports", DEFAULT_QUEUE)
+# Celery's own default name: tasks queued under it before the queues existed still drain.
+LEGACY_QUEUE = "celery"
+TASK_QUEUES = {
+    "notifications.send_message": "sending",
+    "consent.batch_work": "batches",
+    "consent.batch_finish": "batches",
+    "anonymization.run_work": "anonymization",
+    "anonymization.deletion_work": "anonymization",
+    "reports.export_job_work": "exports",
+}
+
+
+def route_task(name, args, kwargs, options, task=None, **kw):
+    """The queue of task ``name``; everything to a run's own default queue if it set one.
+
+    A test run or a benchmark sets ``task_default_queue`` to a queue of its own and serves
+    only that (config/settings/test.py, benchmarks/*_worker.py): routing its tasks to the
+    shared queues would hand them to some other worker.
+    """
+    own = app.conf.task_default_queue
+    if own not in (LEGACY_QUEUE, DEFAULT_QUEUE):
+        return {"queue": own}
+    return {"queue": TASK_QUEUES.get(name, DEFAULT_QUEUE)}
+
+
+app.conf.task_routes = (route_task,)
 
 app.conf.beat_schedule = {
     "worker-heartbeat": {
@@ -42,10 +93,20 @@ app.conf.beat_schedule = {
         "task": "anonymization.runs_sweep",
         "schedule": 60.0,
     },
+    # Export files deleted when they expire; export jobs that lost their worker sent again.
+    "reports-export-jobs-sweep": {
+        "task": "reports.export_jobs_sweep",
+        "schedule": 60.0,
+    },
     # Tenants that turned it on: a daily run of their eligible prospects (anonymization/auto.py).
     "anonymization-auto-prospects": {
         "task": "anonymization.auto_prospects",
         "schedule": crontab(hour=3, minute=17),
+    },
+    # Webhook deliveries due for a (re)try whose task was lost or is too far off (webhooks/).
+    "webhooks-sweep": {
+        "task": "webhooks.sweep",
+        "schedule": 30.0,
     },
     "notifications-poll-pending-sms": {
         "task": "notifications.poll_pending_sms",

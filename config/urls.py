@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("sales.api_urls")),
     path("", include("anonymization.api_urls")),
     path("", include("reports.api_urls")),
+    path("", include("webhooks.api_urls")),
 ]
 
 urlpatterns = [
@@ -34,6 +35,7 @@ urlpatterns = [
     path("settings/retention/", include("anonymization.urls")),
     path("settings/sms/", include("notifications.urls_settings")),
     path("settings/numbering/", include("customers.views.numbering_urls")),
+    path("settings/webhooks/", include("webhooks.urls")),
     path("anonymization/customers/", include("anonymization.urls_card")),
     path("anonymization/", include("anonymization.urls_page")),
     path("consent/", include("consent.urls_batches")),

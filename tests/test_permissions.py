@@ -99,6 +99,9 @@ class World:
     hold_a: int = 0  # an active legal hold on customer_a (tests/anonymization/test_legal_hold.py)
     run_a: int = 0  # a finished anonymization run of a third customer (tests/anonymization/)
     deletion_run_a: int = 0  # a finished mass deletion of a fourth customer (test_deletion.py)
+    webhook_a: int = 0  # a webhook endpoint (tests/webhooks/)
+    webhook_delivery_a: int = 0  # a delivery of customer_a's creation to it
+    export_job_a: int = 0  # Bob's finished export job (tests/reports/test_export_jobs.py)
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,8 @@ ENTRY = {"code": "N30", "name": "30 days net", "description": "", "sort_order": 
 # fmt: off
 CASES = [
     # Browser pages:          alice bea  bob  erik charlie
+    # The home page is the dashboard (tests/reports/test_dashboard.py): every member gets it,
+    # with the parts their role may open; Charlie gets his own company's.
     Case("GET",  "/",                                          page(200, 200, 200, 200, 200)),
     Case("POST", "/settings/tenant/switch/",                   page(302, 302, 302, 302, 404),
          data={"tenant": "{tenant_a}"}),
@@ -161,11 +166,27 @@ CASES = [
          data={"name": "New till"}),
     Case("POST", "/settings/api-keys/{prefix_a}/revoke/",      page(302, 403, 403, 403, 404)),
     Case("GET",  "/settings/api-keys/{prefix_a}/revoke/",      page(405, 403, 403, 403, 405)),
+    # Webhooks (tests/webhooks/): whoever manages API keys; A's endpoints are a 404 to Charlie.
+    Case("GET",  "/settings/webhooks/",                        page(200, 403, 403, 403, 200)),
+    Case("POST", "/settings/webhooks/",                        page(200, 403, 403, 403, 200),
+         data={"url": "https://93.184.215.14/new", "event_types": ["consent.granted"]}),
+    Case("GET",  "/settings/webhooks/{webhook_a}/",            page(200, 403, 403, 403, 404)),
+    Case("POST", "/settings/webhooks/{webhook_a}/",            page(302, 403, 403, 403, 404),
+         data={"url": "https://93.184.215.14/b", "event_types": ["customer.updated"]}),
+    Case("POST", "/settings/webhooks/{webhook_a}/toggle/",     page(302, 403, 403, 403, 404)),
+    Case("GET",  "/settings/webhooks/{webhook_a}/toggle/",     page(405, 403, 403, 403, 405)),
+    Case("POST", "/settings/webhooks/{webhook_a}/rotate-secret/", page(200, 403, 403, 403, 404)),
+    Case("POST", "/settings/webhooks/{webhook_a}/delete/",     page(302, 403, 403, 403, 404)),
+    Case("POST", "/settings/webhooks/{webhook_a}/deliveries/{webhook_delivery_a}/replay/",
+         page(302, 403, 403, 403, 404)),
     Case("GET",  "/audit/",                                    page(200, 200, 403, 403, 200)),
     # The customer list, export, own selection and saved lists (tests/customers/test_list_views.py).
     # Tenant-less: Charlie gets his own tenant's. The selection is one's own working set, so
     # changing it needs only registry.view; a saved list is its owner's to delete.
     Case("GET",  "/customers/",                                page(200, 200, 200, 403, 200)),
+    # The customer picker, number and name only (tests/customers/test_picker.py): every role.
+    Case("GET",  "/customers/pick/",                           page(200, 200, 200, 200, 200),
+         data={"q": "Nordljus"}),
     Case("GET",  "/customers/export/csv/",                     page(200, 200, 200, 403, 200)),
     Case("GET",  "/customers/export/pdf/",                     page(404, 404, 404, 403, 404)),
     Case("GET",  "/customers/selection/",                      page(200, 200, 200, 403, 200)),
@@ -185,6 +206,9 @@ CASES = [
     # Reports (tests/reports/): reports.view; tenant-less, so Charlie gets his own company's.
     Case("GET",  "/reports/",                                  page(200, 200, 200, 403, 200),
          data={"report": "inactive", "last_activity_before": "2030-01-01"}),
+    # Export jobs (tests/reports/test_export_jobs.py): only their creator (Bob) sees them.
+    Case("GET",  "/reports/exports/{export_job_a}/",           page(404, 404, 200, 404, 404)),
+    Case("GET",  "/reports/exports/{export_job_a}/download/",  page(404, 404, 200, 404, 404)),
     Case("GET",  "/reports/export/csv/",                       page(200, 200, 200, 403, 200),
          data={"report": "unreachable"}),
     # PDF lists, label sheets, candidates (tests/reports/test_pdf_labels.py): the candidates
@@ -318,6 +342,9 @@ CASES = [
     Case("GET",    "/api/v1/audit-events/",                 api(200, 200, 403, 403, 200, 200, 200)),
     Case("GET",    "/api/v1/audit-events/{seq_a}/",         api(200, 200, 403, 403, 404, 200, 404)),
     Case("DELETE", "/api/v1/audit-events/{seq_a}/",         api(405, 405, 405, 405, 405, 405, 405)),
+    # The events feed (tests/webhooks/test_api.py): customers:read; each tenant its own.
+    Case("GET",    "/api/v1/events/",                       api(200, 200, 200, 403, 200, 200, 200)),
+    Case("POST",   "/api/v1/events/",                       api(405, 405, 405, 405, 405, 405, 405)),
     Case("GET",    "/api/v1/reference-entries/",            api(200, 200, 200, 403, 200, 200, 200)),
     Case("POST",   "/api/v1/reference-entries/",            api(201, 403, 403, 403, 201, 201, 201),
          data={"register": "payment_terms", **ENTRY}),
@@ -327,6 +354,8 @@ CASES = [
     # The registry (tests/customers/test_api.py MATRIX): customers:read / customers:write;
     # for a session registry.view / registry.edit; A's ids are a 404 to B.
     Case("GET",    "/api/v1/customers/",                    api(200, 200, 200, 403, 200, 200, 200)),
+    Case("GET",    "/api/v1/customers/pick/",               api(200, 200, 200, 200, 200, 200, 200),
+         data={"q": "Nordljus"}),
     Case("POST",   "/api/v1/customers/",                    api(201, 201, 201, 403, 201, 201, 201),
          data={"name": "Ny Kund AB"}),
     Case("GET",    "/api/v1/customers/{customer_a}/",       api(200, 200, 200, 403, 404, 200, 404)),
@@ -505,6 +534,8 @@ EXEMPT = {
     "readyz": "public, for probes; holds no tenant data; tests/config/test_health_probes.py",
     "consent-page": "public, token-guarded; tests/consent/test_page.py (a token never shows "
     "another tenant)",
+    "consent-brand-css": "public, a company's colour only; tests/consent/test_public_page_ux.py",
+    "consent-brand-logo": "public, a company's logo only; tests/consent/test_public_page_ux.py",
     "twilio-status": "public, Twilio-signed; tests/notifications/test_webhooks.py",
     "twilio-inbound": "public, Twilio-signed; tests/notifications/test_webhooks.py",
     "anymail-tracking": "public, webhook secret (anymail); tests/notifications/test_webhooks.py",
@@ -620,12 +651,45 @@ def _build_world(p: Personas) -> World:
         run_a = anonymization_run_start(
             customer_ids=[gone.pk], actor=system, source="command", note="Gallring"
         ).pk
-        anonymization_run_chunk(run_id=run_a)
+        while anonymization_run_chunk(run_id=run_a):  # the last call scans and finishes
+            pass
         from anonymization.deletion import deletion_run_chunk, deletion_run_start
 
         deleted = make_customer(name="Raderad AB")
         deletion_run_a = deletion_run_start(customer_ids=[deleted.pk], actor=system).pk
         deletion_run_chunk(run_id=deletion_run_a)
+        from webhooks.models import WebhookDelivery
+        from webhooks.services import endpoint_create, event_record
+
+        # A public address literal: no name to resolve, and nothing is ever sent (the world
+        # is never committed, so no delivery task leaves).
+        webhook_a = endpoint_create(
+            url="https://93.184.215.14/hook", event_types=["customer.created"], actor=system
+        )[0]
+        event_record(
+            type="customer.created",
+            object_type="customer",
+            object_id=customer.pk,
+            data={"customer_id": customer.pk},
+        )
+        webhook_delivery_a = WebhookDelivery.objects.get(endpoint=webhook_a).pk
+        from django.core.files.base import ContentFile
+        from django.core.files.storage import default_storage
+
+        from reports.models import ExportJob
+
+        export_job_a = ExportJob.objects.create(
+            source="report",
+            report="phones",
+            format="csv",
+            created_by=p.bob,
+            status="done",
+            file=default_storage.save(
+                f"tenants/{p.tenant_a.pk}/exports/perm.csv", ContentFile(b"a,b\r\n")
+            ),
+            download_name="phones.csv",
+            expires_at=datetime(2100, 1, 1, tzinfo=UTC),
+        ).pk
     return World(
         p=p,
         tenant_a=p.tenant_a.pk,
@@ -659,6 +723,9 @@ def _build_world(p: Personas) -> World:
         hold_a=hold_a,
         run_a=run_a,
         deletion_run_a=deletion_run_a,
+        webhook_a=webhook_a.pk,
+        webhook_delivery_a=webhook_delivery_a,
+        export_job_a=export_job_a,
     )
 
 

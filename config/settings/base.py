@@ -13,6 +13,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config import database_config
+from config.logging import logging_config
+from config.sentry import sentry_init
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("KUNDREG_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -59,11 +61,16 @@ INSTALLED_APPS = [
     "notifications",
     "consent",
     "reports",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
     # First: /livez, /readyz, /healthz for probes with any Host, over plain HTTP.
     "config.health_middleware.HealthProbeMiddleware",
+    # X-Request-ID on the response and on every log line of the request (config/logging.py).
+    "config.request_id.RequestIdMiddleware",
+    # /metrics for the scraper (token or network, any Host, plain HTTP); times the rest.
+    "config.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -294,14 +301,29 @@ ATTACHMENT_ALLOWED_TYPES = [
 ]
 REGISTRY_LOOKUP_TIMEOUT = env.float("REGISTRY_LOOKUP_TIMEOUT", default=5.0)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # twilio logs every API request and response at INFO: one log line block per SMS.
-    "loggers": {"axes": {"level": "WARNING"}, "twilio.http_client": {"level": "WARNING"}},
-}
+# --- Logs, metrics, error reports (docs/operations.md, "Monitoring") ---------------------
+# One format for web, worker and beat, times in UTC, with request and tenant ids
+# (config/logging.py): "json" (prod.py's default) or "text".
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = logging_config(fmt=LOG_FORMAT, level=LOG_LEVEL)
+# Celery keeps its hands off the root logger: the worker logs through LOGGING (config/celery.py).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# /metrics (config/metrics.py) answers only this bearer token or a peer in these networks.
+METRICS_TOKEN = secret("METRICS_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+for _network in METRICS_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {_network!r} is no network") from exc
+# Error reports, only with a DSN (config/sentry.py): web, worker and beat all load settings.
+SENTRY_ENABLED = sentry_init(
+    dsn=secret("SENTRY_DSN", "") or "",
+    environment=env.str("SENTRY_ENVIRONMENT", default=""),
+    release=env.str("SENTRY_RELEASE", default=""),
+    traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+)
 
 # --- Notifications (notifications/: outbound email and SMS, provider webhooks) ---------
 # SMS backend, like EMAIL_BACKEND: notifications.backends.{twilio.TwilioBackend,
@@ -323,6 +345,12 @@ ANONYMIZATION_CHUNK_SIZE = env.int("ANONYMIZATION_CHUNK_SIZE", default=200)
 ANONYMIZATION_RUN_STALL_SECONDS = env.int("ANONYMIZATION_RUN_STALL_SECONDS", default=300)
 # A run's task works chunk after chunk for this long, then sends the rest as a new task.
 ANONYMIZATION_TASK_SECONDS = env.int("ANONYMIZATION_TASK_SECONDS", default=20)
+# Exports (reports/jobs.py): up to this many customers the file streams at once, more run as
+# a job; a job's file may be downloaded for REPORTS_EXPORT_TTL seconds; a job with no
+# progress for REPORTS_EXPORT_STALL_SECONDS lost its worker and is sent again (or failed).
+REPORTS_EXPORT_INLINE_MAX_ROWS = env.int("REPORTS_EXPORT_INLINE_MAX_ROWS", default=2000)
+REPORTS_EXPORT_TTL = env.int("REPORTS_EXPORT_TTL", default=24 * 3600)
+REPORTS_EXPORT_STALL_SECONDS = env.int("REPORTS_EXPORT_STALL_SECONDS", default=300)
 # django-anymail: ESP settings from ANYMAIL_* variables (e.g. ANYMAIL_POSTMARK_SERVER_TOKEN),
 # each also from ANYMAIL_*_FILE; tracking webhooks need ANYMAIL_WEBHOOK_SECRET ("user:password"
 # for HTTP basic auth) and, for some ESPs, a signing key (notifications/esp.py).
@@ -351,3 +379,23 @@ NOTIFICATIONS_POLL_AFTER_MINUTES = env.int("NOTIFICATIONS_POLL_AFTER_MINUTES", d
 # (far longer than any provider call may take: TWILIO_TIMEOUT_SECONDS, the SMTP timeout).
 NOTIFICATIONS_SWEEP_AFTER_SECONDS = env.int("NOTIFICATIONS_SWEEP_AFTER_SECONDS", default=600)
 NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS = env.int("NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS", default=300)
+
+# --- Outgoing webhooks (webhooks/) ---------------------------------------------------------
+# Targets on loopback, private, link-local or otherwise non-public addresses are refused
+# (no SSRF) unless the operator allows them, e.g. for a receiver on the same host.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
+# Seconds to wait before each retry of a failed delivery; after the last one it gives up.
+WEBHOOKS_RETRY_DELAYS = [
+    float(v)
+    for v in env.list("WEBHOOKS_RETRY_DELAYS", default=["30", "120", "600", "3600", "21600"])
+]
+# Failed attempts in a row (any delivery) after which an endpoint is switched off.
+WEBHOOKS_DISABLE_AFTER = env.int("WEBHOOKS_DISABLE_AFTER", default=20)
+WEBHOOKS_CONNECT_TIMEOUT = env.float("WEBHOOKS_CONNECT_TIMEOUT", default=3.0)
+WEBHOOKS_READ_TIMEOUT = env.float("WEBHOOKS_READ_TIMEOUT", default=10.0)
+# A delivery claimed this long ago belongs to a worker that died mid-send: the sweep
+# sends it again (far longer than the timeouts above).
+WEBHOOKS_CLAIM_SECONDS = env.int("WEBHOOKS_CLAIM_SECONDS", default=120)
+# Retries due sooner than this get a countdown task; later ones wait for the sweep, since
+# a countdown beyond the broker's visibility timeout would be redelivered early.
+WEBHOOKS_COUNTDOWN_MAX = min(900.0, CELERY_VISIBILITY_TIMEOUT / 4)

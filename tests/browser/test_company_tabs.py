@@ -37,7 +37,7 @@ def test_a_form_open_in_one_tab_creates_in_its_company_after_the_other_tab_switc
         expect(tab1).to_have_url(re.compile(r"/t/fjordvik/$"))  # the first company by name
         _switch_to(tab1, "Nordljus AB")
         expect(tab1).to_have_url(re.compile(r"/t/nordljus/$"))
-        tab1.get_by_role("link", name="Customers").click()
+        tab1.get_by_role("navigation", name="Main").get_by_role("link", name="Customers").click()
         tab1.get_by_role("link", name="New customer").click()
         tab1.get_by_role("textbox", name="Name", exact=True).fill("Flikkund AB")
         tab1.locator("#id_address-city").fill("Luleå")

@@ -26,6 +26,7 @@ PAGES = {
     "Reports": "Reports",
     "Users": "Users",
     "API keys": "API keys",
+    "Webhooks": "Webhooks",
 }
 
 

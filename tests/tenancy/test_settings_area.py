@@ -25,6 +25,7 @@ PAGES = [
     ("/reports/settings/", "Reports", "Reports"),  # the label sheet (tests/reports/)
     ("/settings/members/", "Users", "Users"),
     ("/settings/api-keys/", "API keys", "API keys"),
+    ("/settings/webhooks/", "Webhooks", "Webhooks"),  # tests/webhooks/
 ]
 A = "/t/nordljus"
 
