@@ -27,6 +27,7 @@ COPY sales ./sales
 COPY notifications ./notifications
 COPY consent ./consent
 COPY reports ./reports
+COPY webhooks ./webhooks
 COPY templates ./templates
 COPY static ./static
 COPY locale ./locale
