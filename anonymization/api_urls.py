@@ -1,4 +1,4 @@
-"""/api/v1/ routes of anonymization (API.md)."""
+"""/api/v1/ routes of anonymization (docs/api.md)."""
 
 from django.urls import path
 

@@ -1,7 +1,7 @@
 """Mass deletion (issue 10 item 5, after Avance's "Massradera"): propose, then delete in chunks.
 
 **What keeps a customer.** A customer may be deleted only when nothing that outlives it
-refers to it (DESIGN.md, "Legal rules"). That is read from the foreign-key graph, not
+refers to it (docs/design.md, "Legal rules"). That is read from the foreign-key graph, not
 from a list of apps: every relation to ``customers.Customer`` whose ``on_delete`` is not
 CASCADE keeps the customer (PROTECT and RESTRICT would refuse the delete; SET_NULL would
 leave the row, with the person's data in it, pointing at no one, beyond the reach of

@@ -4,7 +4,7 @@ One set of queryset functions, used by the Anonymization page now and by the API
 command and the anonymization runs later. Everything is computed in SQL over the
 customer queryset (annotations with subqueries), never per customer in Python.
 
-The rules (DESIGN.md, "Legal rules the code encodes"):
+The rules (docs/design.md, "Legal rules the code encodes"):
 
 - **The period** runs from the end of the tenant's fiscal year in which the customer's
   last activity fell (its creation, when it has none), for N years: the customer's own

@@ -1,7 +1,7 @@
 """Retention settings and legal holds (issue 9, items 3 and 5).
 
 Retention runs from the end of the tenant's fiscal year in which a customer's last
-activity fell, plus a number of years (DESIGN.md, "Legal rules"). The fiscal-year end
+activity fell, plus a number of years (docs/design.md, "Legal rules"). The fiscal-year end
 itself is the company's (``tenancy.Tenant.fiscal_year_end_month/day``, also shown on the
 company settings page): one value, read here and edited from either page, so the two
 can never disagree. A ``RetentionPolicy`` row holds the periods; a tenant without one

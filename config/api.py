@@ -46,7 +46,7 @@ def problem(status_code: int, title: str, detail: str = "", *, kind: str = "", *
 
 
 class ProductCondition(exceptions.APIException):
-    """A product condition a client can branch on (API.md): "SMS is not enabled for the
+    """A product condition a client can branch on (docs/api.md): "SMS is not enabled for the
     company", "no consent text in that language". Its own problem ``type``
     (``problem_type(kind)``), a title of its own, status 422: the request is valid but the
     company's setup does not allow it."""

@@ -1,4 +1,4 @@
-"""Conditional requests on single objects (API.md): ``ETag``, ``If-None-Match``, ``If-Match``.
+"""Conditional requests on single objects (docs/api.md): ``ETag``, ``If-None-Match``, ``If-Match``.
 
 The ETag is a strong validator of the representation itself (a hash of the JSON the
 caller is answered with), not of a row's ``updated_at``: a customer's answer also holds
@@ -6,7 +6,7 @@ its head office and consent state, which change without the customer row changin
 a caller without the finance right sees other fields than one with it. So whatever the
 caller sees changes, the tag changes, and a ``304`` never hides a change.
 
-``If-Match`` is optional (API.md: "a PATCH with a stale If-Match is 412"): without it a
+``If-Match`` is optional (docs/api.md: "a PATCH with a stale If-Match is 412"): without it a
 PATCH applies as before; with it, it applies only while the object still reads as the
 caller last saw it (RFC 9110 §13.1.1, strong comparison; ``*`` matches any object).
 """

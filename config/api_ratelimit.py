@@ -1,4 +1,4 @@
-"""``RateLimit-Limit``, ``-Remaining`` and ``-Reset`` on every API answer (API.md).
+"""``RateLimit-Limit``, ``-Remaining`` and ``-Reset`` on every API answer (docs/api.md).
 
 The tenant's bucket (``config.api.TenantRateThrottle``) records its state on the request
 when it counts one; this middleware writes it into the answer. An answer given before the

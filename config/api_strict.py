@@ -1,4 +1,4 @@
-"""Nothing a client sends is silently ignored (API.md): what a view would drop is a 400.
+"""Nothing a client sends is silently ignored (docs/api.md): what a view would drop is a 400.
 
 ``StrictRequestMixin`` goes on every API view (``customers.api.RegistryViewSet`` has it,
 so every view built on it does). Before the action runs, an unknown query parameter is

@@ -1,6 +1,6 @@
 """Where the database and Redis are: environment first, the embedded servers otherwise.
 
-Two database aliases (see API.md, "Database settings"):
+Two database aliases (see docs/operations.md, "Database"):
 
 - ``default``: the runtime role. Not superuser, not owner, not BYPASSRLS, so
   PostgreSQL's row security applies to every query the application makes.

@@ -1,4 +1,4 @@
-"""The consent REST API (API.md): request consent, read requests, record POS decisions,
+"""The consent REST API (docs/api.md): request consent, read requests, record POS decisions,
 the current terms, and a receipt per decision. Reads need customers:read, writes consent:write;
 publishing terms consent:admin (for a browser session: the right to edit consent terms).
 

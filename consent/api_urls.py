@@ -1,4 +1,4 @@
-"""/api/v1/ routes of consent (API.md)."""
+"""/api/v1/ routes of consent (docs/api.md)."""
 
 from django.urls import path
 

@@ -1,6 +1,6 @@
 """Consent: versioned terms, requests sent to customers, the append-only proof, the current state.
 
-DESIGN.md invariant 6: every decision stores who, when, how, from where, and the
+docs/design.md invariant 6: every decision stores who, when, how, from where, and the
 exact version and hash of the text that was shown.
 """
 

@@ -51,7 +51,7 @@ def consent_state_of(customer) -> ConsentState | None:
 
 
 def consent_status_of(customer) -> dict:
-    """The customer's consent as API.md shows it (customers.hooks.consent_status_provider)."""
+    """The customer's consent as docs/api.md shows it (customers.hooks.consent_status_provider)."""
     state = consent_state_of(customer)
     if state is None:
         return dict(NO_CONSENT)

@@ -1,4 +1,4 @@
-"""Input and output shapes of the consent API (API.md)."""
+"""Input and output shapes of the consent API (docs/api.md)."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ class ConsentDecisionSerializer(serializers.ModelSerializer):
         ]
 
 
-# The current state is customers' ``Consent`` component (API.md's one shape).
+# The current state is customers' ``Consent`` component (docs/api.md's one shape).
 ConsentStateSerializer = ConsentSerializer
 
 

@@ -1,4 +1,4 @@
-"""The registry's REST API (API.md): customers, their contacts, addresses and consignees.
+"""The registry's REST API (docs/api.md): customers, their contacts, addresses and consignees.
 
 Views are thin: parse with an input serializer, call a service (which records
 history and audit), render with an output serializer. Ids of another tenant,

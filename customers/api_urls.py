@@ -1,4 +1,4 @@
-"""/api/v1/ routes of the registry (API.md); nested registers hang under their customer."""
+"""/api/v1/ routes of the registry (docs/api.md); nested registers hang under their customer."""
 
 from django.urls import path
 

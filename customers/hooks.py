@@ -1,7 +1,7 @@
-"""Hooks through which higher apps show their state in the registry (DESIGN.md: customers/
+"""Hooks through which higher apps show their state in the registry (docs/design.md: customers/
 imports no higher app; the higher app registers here from its AppConfig.ready()).
 
-``consent_status_provider(customer) -> dict`` — the customer's consent as API.md shows
+``consent_status_provider(customer) -> dict`` — the customer's consent as docs/api.md shows
 it (``status``, ``terms_version``, ``decided_at``, ``method``); set by consent/.
 ``consent_status_label(status) -> str`` — the translated label of a status ("Samtycke
 godkänt"), for the badge in lists and on the card (customers.templatetags.registry).

@@ -1,4 +1,4 @@
-"""Who may see what of the registry (DESIGN.md "Roles"; seed 001: permissions limit the card)."""
+"""Who may see what of the registry (docs/design.md "Roles"; seed 001: the card is limited)."""
 
 from __future__ import annotations
 

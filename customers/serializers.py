@@ -1,4 +1,4 @@
-"""What the registry's REST API reads and writes (API.md "Field names on a customer").
+"""What the registry's REST API reads and writes (docs/api.md "Field names on a customer").
 
 Input and output are separate serializers: outputs render what the caller may
 see; inputs only parse and validate, and the views hand ``validated_data`` to
@@ -116,9 +116,9 @@ NO_CONSENT = {"status": "none", "terms_version": None, "decided_at": None, "meth
 
 
 def consent_of(customer: Customer) -> dict:
-    """The customer's consent state as API.md shows it; the API's only source of it.
+    """The customer's consent state as docs/api.md shows it; the API's only source of it.
 
-    customers/ may not import consent/ (DESIGN.md): the consent app registers
+    customers/ may not import consent/ (docs/design.md): the consent app registers
     the provider in customers.hooks. Without it nobody has consented to anything.
     """
     from . import hooks
@@ -268,7 +268,7 @@ class AddressInputSerializer(serializers.ModelSerializer):
 # ---------------------------------------------------------------------------
 # Customers
 
-# API.md "Field names on a customer", in its order; the card's other fields follow.
+# docs/api.md "Field names on a customer", in its order; the card's other fields follow.
 API_MD_FIELDS = [
     "id",
     "number",

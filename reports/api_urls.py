@@ -1,4 +1,4 @@
-"""/api/v1/ routes of reports (API.md)."""
+"""/api/v1/ routes of reports (docs/api.md)."""
 
 from django.urls import path
 

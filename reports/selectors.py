@@ -2,7 +2,7 @@
 
 The selection starts from the customer list's own selector (``customer_list``, the same
 filters as the list page); reports adds what only it may know (consent, sales), reading
-the lower apps directly as DESIGN.md allows ``reports/``.
+the lower apps directly as docs/design.md allows ``reports/``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The sales-document API (API.md): post (an upsert by kind and number), list, read.
+"""The sales-document API (docs/api.md): post (an upsert by kind and number), list, read.
 
 Reads need ``customers:read``, posting ``sales:write``. Another tenant's document or
 customer does not exist: 404 on the path, "does not exist" for the ``customer`` field.

@@ -1,4 +1,4 @@
-"""/api/v1/ routes of sales documents (API.md)."""
+"""/api/v1/ routes of sales documents (docs/api.md)."""
 
 from django.urls import path
 

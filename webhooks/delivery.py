@@ -1,6 +1,6 @@
 """Sending one delivery: claim and commit, call the endpoint, then record the outcome.
 
-No network call runs inside a transaction (DESIGN.md invariant 5). The claim moves
+No network call runs inside a transaction (docs/design.md invariant 5). The claim moves
 ``next_attempt_at`` forward by WEBHOOKS_CLAIM_SECONDS, so a second task (a duplicate or
 the sweep's) finds nothing to do, and a worker that dies mid-send is retried by the sweep.
 """

@@ -52,7 +52,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
-    # Ours, floor first (see DESIGN.md: imports point down this list).
+    # Ours, floor first (see docs/design.md: imports point down this list).
     "tenancy",
     "audit",
     "anonymization",
@@ -113,7 +113,7 @@ TEMPLATES = [
     },
 ]
 
-# --- Database: two roles (see API.md "Database settings") ---------------------
+# --- Database: two roles (docs/operations.md, "Database") ---------------------
 DATABASES = database_config.databases(env)
 DATABASE_ROUTERS = ["tenancy.routers.OwnerMigratesRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -248,7 +248,7 @@ if not re.fullmatch(r"[1-9][0-9]*/[smhd][a-z]*", API_KEY_FAILURE_RATE):
     raise ImproperlyConfigured("API_KEY_FAILURE_RATE must look like 20/min.")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kundreg API",
-    "DESCRIPTION": "Customer registry and GDPR lifecycle. See API.md for the contract.",
+    "DESCRIPTION": "Customer registry and GDPR lifecycle. See docs/api.md for the contract.",
     "VERSION": "1.0.0",
     "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,

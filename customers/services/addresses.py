@@ -24,7 +24,7 @@ HEAD_OFFICE_KIND = "head_office"
 def address_add(*, customer: Customer, actor: Actor, user=None, **fields) -> Address:
     """Add an address. The customer's first address becomes its head office."""
     require_editable(customer)
-    # API.md lists "head_office" as a kind: it asks for the head office, which is the flag
+    # docs/api.md lists "head_office" as a kind: it asks for the head office, which is the flag
     # (ADR 0011); the address itself is then a postal one.
     wants_head_office = fields.get("kind") == HEAD_OFFICE_KIND
     if wants_head_office:
@@ -35,7 +35,7 @@ def address_add(*, customer: Customer, actor: Actor, user=None, **fields) -> Add
     first = not customer.addresses.exists()
     address.is_head_office = first
     if not address.kind:
-        address.kind = AddressKind.POSTAL  # API.md: without a kind, a postal address
+        address.kind = AddressKind.POSTAL  # docs/api.md: without a kind, a postal address
     address.created_by = address.updated_by = signed_in(user)
     address.full_clean(exclude=["tenant", "customer"])
     address.save()

@@ -1,4 +1,4 @@
-"""The erasure canary (DESIGN.md invariant 3): nothing personal survives erasure.
+"""The erasure canary (docs/design.md invariant 3): nothing personal survives erasure.
 
 Every personal field of a customer and of every row that reaches it (found from the PII
 registry, not listed here) is filled with a unique marker; the messages are sent through

@@ -1,6 +1,6 @@
 """Every model field anywhere is classified as personal data or not.
 
-``unclassified_fields()`` is the check (DESIGN.md invariant 2). The tests below give it
+``unclassified_fields()`` is the check (docs/design.md invariant 2). The tests below give it
 fields it must report, so a check that reported nothing (or only some kinds of gap)
 fails here, not only a project with every field classified.
 """

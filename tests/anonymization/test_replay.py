@@ -1,4 +1,4 @@
-"""Restores do not resurrect people (issue 10 item 7; DESIGN.md invariant 3).
+"""Restores do not resurrect people (issue 10 item 7; docs/design.md invariant 3).
 
 The erasure journal (anonymization/journal.py) is written outside the database once an
 erasure commits, HMAC-chained like the audit checkpoints; `replay_erasures` re-applies it

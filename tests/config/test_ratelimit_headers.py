@@ -1,4 +1,4 @@
-"""RateLimit-Limit / -Remaining / -Reset on every API answer (API.md; issue 12, item 5).
+"""RateLimit-Limit / -Remaining / -Reset on every API answer (docs/api.md; issue 12, item 5).
 
 They show the tenant's real bucket (config.api.TenantRateThrottle): a counted request
 takes one, an answer given before the throttle ran (401, 403, an unknown path, a refused

@@ -1,4 +1,4 @@
-"""Nothing a client sends is silently ignored (API.md; config/api_strict.py).
+"""Nothing a client sends is silently ignored (docs/api.md; config/api_strict.py).
 
 An unknown query parameter on every API route of the URL conf, unknown and read-only body
 fields (nested ones too), a body sent where none is taken and a country that is no ISO 3166

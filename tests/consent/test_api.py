@@ -1,4 +1,4 @@
-"""The consent API (API.md): requests, status, POS decisions, terms, receipts, isolation."""
+"""The consent API (docs/api.md): requests, status, POS decisions, terms, receipts, isolation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The customers REST API (API.md): lists and search, the card, nested registers, isolation."""
+"""The customers REST API (docs/api.md): lists and search, the card, nested registers, isolation."""
 
 from __future__ import annotations
 
@@ -395,7 +395,7 @@ def test_only_retention_editors_change_the_retention_override(personas, in_a):
     with in_a():
         customer = make_customer(name="Arkiv AB")
     url = f"{URL}{customer.pk}/"
-    # Refused by name, not silently dropped (API.md: nothing sent is ignored).
+    # Refused by name, not silently dropped (docs/api.md: nothing sent is ignored).
     response = send(personas.client(personas.bob), "patch", url, {"retention_years": 1})
     assert errors(response) == {"retention_years": "You may not set this field."}
     with in_a():
@@ -629,7 +629,7 @@ def test_addresses_round_trip_and_head_office_switching(api_a, in_a, a_world):
     assert second.status_code == 201, second.content
     second = second.json()
     assert second["is_head_office"] is False and second["country"] == "NO"
-    # API.md: without a kind, a later address is a postal one.
+    # docs/api.md: without a kind, a later address is a postal one.
     no_kind = send(api_a, "post", base, {"line1": "Utan sort"})
     assert no_kind.status_code == 201 and no_kind.json()["kind"] == "postal"
     assert send(api_a, "delete", f"{base}{no_kind.json()['id']}/").status_code == 204

@@ -120,7 +120,7 @@ def test_patch_with_a_stale_if_match_is_412_and_changes_nothing(api_a, in_a, cus
 
 
 def test_patch_without_if_match_still_applies(api_a, customer):
-    """If-Match is optional (API.md): clients that never read ETags keep working."""
+    """If-Match is optional (docs/api.md): clients that never read ETags keep working."""
     response = send(api_a, "patch", f"{URL}{customer.pk}/", {"name": "Utan Villkor AB"})
     assert response.status_code == 200 and response["ETag"]
 

@@ -1,4 +1,4 @@
-"""Anonymize customers from the shell, through the service the browser uses (API.md)."""
+"""Anonymize customers from the shell, through the service the browser uses (docs/api.md)."""
 
 from __future__ import annotations
 
