@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -476,7 +477,11 @@ class AwareDateTimeField(serializers.DateTimeField):
                 self.fail("invalid", example="2026-11-30T08:00:00+01:00")
             if parsed.tzinfo is None:
                 self.fail("naive")
-            return parsed
+            try:
+                # In UTC: PostgreSQL takes offsets up to ±15:59 only ("-20:33" parses here).
+                return parsed.astimezone(UTC)
+            except OverflowError:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+                self.fail("invalid", example="2026-11-30T08:00:00+01:00")
         self.fail("invalid", example="2026-11-30T08:00:00+01:00")
 
 

@@ -62,7 +62,7 @@ def test_api_key_is_shown_once_then_revoked(page, live_personas):
     log_in(page, "alice")
     page.get_by_role("link", name="Settings", exact=True).click()
     page.get_by_role("link", name="API keys").click()
-    page.get_by_label("Name").fill("Webshop")
+    page.get_by_role("textbox", name="Name").fill("Webshop")
     page.get_by_label("Read customers").check()
     page.get_by_role("button", name="Create key").click()
 
