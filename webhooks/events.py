@@ -130,7 +130,6 @@ def record_from_audit(sender, *, event, **kwargs) -> None:
     specs = MAPPING.get(event.action)
     if specs is None:
         return
-    from .services import event_record
+    from .services import events_record
 
-    for event_type, object_type, object_id, data in specs(event):
-        event_record(type=event_type, object_type=object_type, object_id=object_id, data=data)
+    events_record(list(specs(event)))

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from audit.actors import Actor
 from audit.services import audit_record
+from tenancy.context import require_tenant
 
 from . import signing
 from .models import DeliveryStatus, Event, EventType, WebhookDelivery, WebhookEndpoint
@@ -29,16 +30,43 @@ def _enqueue(delivery: WebhookDelivery, *, countdown: float | None = None) -> No
 @transaction.atomic
 def event_record(*, type: str, object_type: str, object_id: str, data: dict) -> Event:
     """Append an event to the active tenant's feed and queue it to subscribed endpoints."""
-    event = Event.objects.create(
-        type=type, object_type=object_type, object_id=str(object_id), data=data
+    return events_record([(type, object_type, object_id, data)])[0]
+
+
+@transaction.atomic
+def events_record(specs: list[tuple[str, str, str, dict]]) -> list[Event]:
+    """Append events ``(type, object type, object id, data)`` in a few statements whatever
+    their number (an anonymization chunk means one per customer), and queue each to the
+    endpoints that subscribe to its type once the transaction commits."""
+    if not specs:
+        return []
+    tenant = require_tenant()  # bulk_create does not call save(), which would set it
+    events = Event.objects.bulk_create(
+        [
+            Event(
+                tenant=tenant,
+                type=type_,
+                object_type=object_type,
+                object_id=str(object_id),
+                data=data,
+            )
+            for type_, object_type, object_id, data in specs
+        ]
     )
-    now = timezone.now()
-    for endpoint in WebhookEndpoint.objects.filter(is_active=True, event_types__contains=[type]):
-        delivery = WebhookDelivery.objects.create(
-            endpoint=endpoint, event=event, next_attempt_at=now
+    types = sorted({e.type for e in events})
+    endpoints = list(WebhookEndpoint.objects.filter(is_active=True, event_types__overlap=types))
+    if endpoints:
+        now = timezone.now()
+        deliveries = WebhookDelivery.objects.bulk_create(
+            [
+                WebhookDelivery(tenant=tenant, endpoint=endpoint, event=event, next_attempt_at=now)
+                for event in events
+                for endpoint in endpoints
+                if event.type in endpoint.event_types
+            ]
         )
-        _enqueue(delivery)
-    return event
+        transaction.on_commit(lambda: [_enqueue(delivery) for delivery in deliveries])
+    return events
 
 
 def _clean_event_types(event_types: list[str]) -> list[str]:
