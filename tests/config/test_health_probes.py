@@ -74,7 +74,7 @@ def test_readyz_without_the_database_is_503(client, production_like, no_database
 
 def test_worker_health_with_a_worker_exits_0(celery_worker):
     out = StringIO()
-    call_command("worker_health", "--node", celery_worker.hostname, "--timeout", "5", stdout=out)
+    call_command("worker_health", "--node", celery_worker.hostname, "--timeout", "20", stdout=out)
     assert out.getvalue().strip() == f"{celery_worker.hostname}: pong"
 
 
