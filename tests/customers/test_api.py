@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from audit.actors import Actor
@@ -12,36 +10,13 @@ from customers.models import ChangeRecord, Contact, Customer, CustomerStatus
 from tenancy.context import tenant_context
 from tenancy.models import ReferenceRegister
 from tenancy.services import api_key_create
+from tests.customers.api_helpers import PROBLEM, URL, errors, send
 from tests.factories import ReferenceEntryFactory, make_customer
-
-URL = "/api/v1/customers/"
-PROBLEM = "application/problem+json"
-
-
-def send(client, method, url, body=None, **headers):
-    data = json.dumps(body) if body is not None else ""
-    return getattr(client, method)(url, data, content_type="application/json", **headers)
-
-
-def errors(response) -> dict[str, str]:
-    assert response.status_code == 400, response.content[:500]
-    assert response["Content-Type"] == PROBLEM
-    return {e["field"]: e["message"] for e in response.json()["errors"]}
 
 
 def names(response) -> list[str]:
     assert response.status_code == 200, response.content[:500]
     return [c["name"] for c in response.json()["results"]]
-
-
-@pytest.fixture
-def api_a(personas):
-    return personas.api(personas.key_a)
-
-
-@pytest.fixture
-def api_b(personas):
-    return personas.api(personas.key_b)
 
 
 @pytest.fixture

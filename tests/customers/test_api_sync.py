@@ -17,41 +17,13 @@ from customers.models import Address, Customer
 from customers.serializers import MAX_IDS
 from customers.services.addresses import address_add
 from tenancy.context import tenant_context
+from tests.customers.api_helpers import PROBLEM, URL, errors, send
 from tests.factories import make_customer
-
-URL = "/api/v1/customers/"
-PROBLEM = "application/problem+json"
-
-
-def send(client, method, url, body=None, **headers):
-    data = json.dumps(body) if body is not None else ""
-    return getattr(client, method)(url, data, content_type="application/json", **headers)
-
-
-def errors(response) -> dict[str, str]:
-    assert response.status_code == 400, response.content[:500]
-    assert response["Content-Type"] == PROBLEM
-    return {e["field"]: e["message"] for e in response.json()["errors"]}
 
 
 def ids_of(response) -> list[int]:
     assert response.status_code == 200, response.content[:500]
     return [c["id"] for c in response.json()["results"]]
-
-
-@pytest.fixture
-def api_a(personas):
-    return personas.api(personas.key_a)
-
-
-@pytest.fixture
-def api_b(personas):
-    return personas.api(personas.key_b)
-
-
-@pytest.fixture
-def in_a(personas):
-    return lambda: tenant_context(personas.tenant_a)
 
 
 @pytest.fixture
