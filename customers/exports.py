@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from .models import Customer
+from .phones import phone_display
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -64,8 +65,8 @@ def rows(customers: Iterable[Customer], *, tz: tzinfo) -> Iterator[list]:
             c.name,
             c.org_number,
             c.email,
-            c.phone,
-            c.mobile,
+            phone_display(c.phone),
+            phone_display(c.mobile),
             address,
             office.city if office else "",
             str(c.get_status_display()),

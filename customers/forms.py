@@ -8,7 +8,6 @@ service takes its "before" snapshot, and the change history would miss them.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from django import forms
@@ -18,16 +17,19 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
+from tenancy.context import require_tenant
+from tenancy.countries import is_country_code
 from tenancy.forms import apply_service_errors
 from tenancy.models import LANGUAGE_CHOICES, ReferenceEntry
 
 from .models import FINANCE_FIELDS, Address, AddressKind, Consignee, Contact, Customer
+from .phones import PHONE_FIELDS, form_phones_clean, phone_display
 
 # The registry's views call it by this name.
 apply_errors = apply_service_errors
 
-COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 MAX_INT = 2_147_483_647
 
 
@@ -40,19 +42,29 @@ class MemberChoiceField(forms.ModelChoiceField):
         return _user_label(obj)
 
 
-class CountryField(forms.CharField):
-    """An ISO 3166 two-letter code, upper-cased."""
+class CountryField(forms.ChoiceField):
+    """A country chosen by its name in the UI language; its ISO 3166 code is stored.
 
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 2)
-        kwargs.setdefault("help_text", _("Two letters, e.g. SE, NO, DK, FI."))
-        super().__init__(**kwargs)
+    A typed code is taken in either case ("se"), so the API-like forms of scripts work
+    too; anything that is no country ("XX", "Sverige") is refused.
+    """
 
-    def clean(self, value):
-        value = (super().clean(value) or "").upper()
-        if value and not COUNTRY_RE.match(value):
-            raise ValidationError(_("Give a two-letter country code, e.g. SE."), code="invalid")
-        return value
+    def __init__(self, *, required: bool = True, **kwargs):
+        kwargs.pop("max_length", None)
+        super().__init__(choices=_country_choices, required=required, **kwargs)
+
+    def to_python(self, value):
+        return (super().to_python(value) or "").strip().upper()
+
+    def validate(self, value):
+        if value and not is_country_code(value):
+            raise ValidationError(_("Choose a country from the list."), code="invalid_choice")
+        super().validate(value)
+
+
+def _country_choices():
+    # Evaluated at render, so the names are in the active language and sorted by them.
+    return [("", "---------"), *((code, name) for code, name in countries if code)]
 
 
 class KeywordsField(forms.CharField):
@@ -157,7 +169,13 @@ def model_fields(model, names, *, instance=None, tenant=None) -> dict[str, forms
 def initial_of(instance, names) -> dict:
     if instance is None or instance.pk is None:
         return {}
-    return forms.model_to_dict(instance, fields=names)
+    initial = forms.model_to_dict(instance, fields=names)
+    # Numbers are stored in E.164 but edited as people write them ("070-123 45 67").
+    country = getattr(instance, "country", None) or None
+    for name in PHONE_FIELDS:
+        if initial.get(name):
+            initial[name] = phone_display(initial[name], country=country)
+    return initial
 
 
 @dataclass
@@ -306,6 +324,12 @@ class CustomerSettingsForm(SectionedForm):
             for name in FINANCE_FIELDS:
                 if name in self.fields:
                     self.fields[name].disabled = True
+        self.customer = customer
+
+    def clean(self):
+        cleaned = super().clean()
+        form_phones_clean(self, country=cleaned.get("country") or self.customer.country)
+        return cleaned
 
 
 class CustomerCreateForm(forms.Form):
@@ -323,6 +347,12 @@ class CustomerCreateForm(forms.Form):
         self.fields["language"] = forms.ChoiceField(
             label=_("Language"), choices=[("", "---------"), *LANGUAGE_CHOICES], required=False
         )
+        self.tenant = tenant
+
+    def clean(self):
+        cleaned = super().clean()
+        form_phones_clean(self, country=cleaned.get("country") or self.tenant.country)
+        return cleaned
 
 
 # --- addresses ------------------------------------------------------------------------
@@ -413,6 +443,7 @@ class ContactForm(forms.Form):
         named = cleaned.get("first_name") or cleaned.get("last_name")
         if not named and not self.has_error("last_name"):
             self.add_error("last_name", _("Give the contact a name."))
+        form_phones_clean(self, country=require_tenant().country)
         return cleaned
 
 
@@ -496,3 +527,8 @@ class ConsigneeForm(SectionedForm):
 
     def clean_number(self):
         return (self.cleaned_data.get("number") or "").strip()
+
+    def clean(self):
+        cleaned = super().clean()
+        form_phones_clean(self, country=cleaned.get("country") or require_tenant().country)
+        return cleaned

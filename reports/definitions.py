@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from anonymization import deletion, eligibility
 from consent.models import ConsentStatus, Method
 from customers.models import AddressKind, CustomerStatus
+from customers.phones import phone_display
 from tenancy.roles import Perm
 
 from . import labels, selectors
@@ -140,8 +141,8 @@ PHONE_LIST = Report(
     columns=(
         NUMBER,
         NAME,
-        Column("phone", _("Phone"), lambda c: c.phone),
-        Column("mobile", _("Mobile"), lambda c: c.mobile),
+        Column("phone", _("Phone"), lambda c: phone_display(c.phone)),
+        Column("mobile", _("Mobile"), lambda c: phone_display(c.mobile)),
         Column("email", _("Email"), lambda c: c.email),
         CITY,
     ),
@@ -179,7 +180,7 @@ INACTIVE = Report(
             type=MONEY,
             perm=Perm.FINANCE_VIEW,
         ),
-        Column("phone", _("Phone"), lambda c: c.phone),
+        Column("phone", _("Phone"), lambda c: phone_display(c.phone)),
         Column("email", _("Email"), lambda c: c.email),
         CITY,
     ),
@@ -239,7 +240,7 @@ CONSENT_STATUS = Report(
         Column("decided_at", _("Decided"), lambda c: local_date(c.consent_decided_at), type=DATE),
         Column("method", _("Method"), lambda c: _label(Method, c.consent_method)),
         Column("email", _("Email"), lambda c: c.email),
-        Column("mobile", _("Mobile"), lambda c: c.mobile),
+        Column("mobile", _("Mobile"), lambda c: phone_display(c.mobile)),
     ),
     narrow=lambda qs, **kw: selectors.with_consent(qs),
 )

@@ -32,8 +32,38 @@ COUNTRY_TIME_ZONES = {
 }
 
 
+# Letters slugify() would drop (it keeps only what decomposes to ASCII), spelled as the
+# Nordic languages spell them without the letter: "Kæde ApS" -> "kaede-aps".
+NORDIC_LETTERS = str.maketrans(
+    {
+        "æ": "ae",
+        "ø": "oe",
+        "å": "aa",
+        "ä": "ae",
+        "ö": "oe",
+        "ü": "ue",
+        "ß": "ss",
+        "ð": "d",
+        "þ": "th",
+        "Æ": "Ae",
+        "Ø": "Oe",
+        "Å": "Aa",
+        "Ä": "Ae",
+        "Ö": "Oe",
+        "Ü": "Ue",
+        "Ð": "D",
+        "Þ": "Th",
+    }
+)
+
+
+def tenant_slug(name: str) -> str:
+    """The slug a company's name gives, Nordic letters transliterated."""
+    return slugify(name.translate(NORDIC_LETTERS))
+
+
 def _unique_slug(name: str) -> str:
-    base = slugify(name)[:50] or "tenant"
+    base = tenant_slug(name)[:50] or "tenant"
     slug, n = base, 2
     while Tenant.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1

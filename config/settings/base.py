@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    "django_countries",  # country names in the UI language, for the country pickers
     # Ours, floor first (see docs/design.md: imports point down this list).
     "tenancy",
     "audit",
@@ -270,6 +271,9 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 IDEMPOTENCY_KEY_TTL_HOURS = 24
+# The country pickers list the Nordic countries first, then the rest by name.
+COUNTRIES_FIRST = ["SE", "NO", "DK", "FI", "IS"]
+COUNTRIES_FIRST_BREAK = "──────────"
 
 # --- Audit log (audit/; docs/adr/0006-audit-chain-anchoring.md) -------------------------
 # The key of the chain's keyed hash and of its head checkpoints; the database never sees it.

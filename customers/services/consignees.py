@@ -10,6 +10,7 @@ from audit.actors import Actor
 from audit.services import audit_record
 
 from ..models import Consignee, Customer
+from ..phones import PHONE_FIELDS, phones_clean
 from .guards import require_editable, signed_in
 from .history import changes_record, snapshot
 
@@ -38,6 +39,7 @@ def consignee_create(
     consignee.number = (number or "").strip() or _next_number(customer)
     consignee.country = consignee.country or customer.country
     consignee.created_by = consignee.updated_by = signed_in(user)
+    phones_clean(consignee, PHONE_FIELDS, country=consignee.country)
     consignee.full_clean(exclude=["tenant", "customer"], validate_unique=False)
     _check_number(consignee)
     consignee.save()
@@ -64,6 +66,9 @@ def consignee_update(*, consignee: Consignee, actor: Actor, user=None, **fields)
     for name, value in fields.items():
         setattr(consignee, name, value)
     consignee.updated_by = signed_in(user)
+    phones_clean(
+        consignee, [n for n in fields if fields[n] != before.get(n)], country=consignee.country
+    )
     consignee.full_clean(exclude=["tenant", "customer"], validate_unique=False)
     _check_number(consignee)
     consignee.save()

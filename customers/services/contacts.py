@@ -9,9 +9,11 @@ from django.utils.translation import gettext as _
 from anonymization.registry import pii
 from audit.actors import Actor
 from audit.services import audit_record
+from tenancy.context import require_tenant
 from tenancy.services import number_draw
 
 from ..models import Contact, Customer, CustomerContact
+from ..phones import PHONE_FIELDS, phones_clean
 from .guards import require_editable, signed_in
 from .history import changes_record, snapshot
 
@@ -50,6 +52,7 @@ def contact_create(
     while not number and Contact.objects.filter(number=contact.number).exists():
         contact.number = number_draw(series=NUMBER_SERIES, start=1)
     contact.created_by = contact.updated_by = signed_in(user)
+    phones_clean(contact, PHONE_FIELDS, country=customer.country)
     contact.full_clean(exclude=["tenant", "roles", "customers"], validate_unique=False)
     if Contact.objects.filter(number=contact.number).exists():
         raise ValidationError({"number": _("Another contact already has this number.")})
@@ -80,6 +83,10 @@ def contact_update(*, contact: Contact, actor: Actor, user=None, roles=None, **f
     for name, value in fields.items():
         setattr(contact, name, value)
     contact.updated_by = signed_in(user)
+    # A contact has no country of its own: its numbers are read as the company's country's.
+    phones_clean(
+        contact, [n for n in fields if fields[n] != before.get(n)], country=require_tenant().country
+    )
     contact.full_clean(exclude=["tenant", "roles", "customers"], validate_unique=False)
     contact.save()
     if roles is not None:

@@ -13,6 +13,7 @@ from tenancy.context import require_tenant
 from tenancy.services import number_draw
 
 from ..models import Customer, CustomerStatus
+from ..phones import PHONE_FIELDS, phones_clean
 from ..search import customer_search_text, sort_key
 from ..validation import clean_gln, clean_org_number, clean_vat_number
 from .guards import require_editable, signed_in
@@ -56,8 +57,9 @@ def _clean_identities(customer: Customer) -> None:
         raise ValidationError(errors)
 
 
-def _validate_and_save(customer: Customer) -> None:
+def _validate_and_save(customer: Customer, *, phones=PHONE_FIELDS) -> None:
     _clean_identities(customer)
+    phones_clean(customer, phones, country=customer.country)
     customer.search_text = customer_search_text(customer)
     customer.sort_name = sort_key(customer.name, require_tenant().default_language)
     customer.full_clean(exclude=["tenant", "groups"], validate_unique=False)
@@ -108,7 +110,8 @@ def customer_update(*, customer: Customer, actor: Actor, user=None, **fields) ->
     for name, value in fields.items():
         setattr(customer, name, value)
     customer.updated_by = signed_in(user)
-    _validate_and_save(customer)
+    # Only numbers typed now are checked: one stored before the check stays until edited.
+    _validate_and_save(customer, phones=[n for n in fields if fields[n] != before.get(n)])
     after = snapshot(customer, fields)
     if groups is not None:
         customer.groups.set(groups)

@@ -4,6 +4,7 @@ from django import template
 from django.utils.html import format_html, format_html_join
 
 from customers import hooks
+from customers.phones import phone_display
 
 register = template.Library()
 
@@ -23,3 +24,9 @@ def card_panels(context, customer) -> str:
     """The panels higher apps show on the card (customers.hooks.card_panels), e.g. consent."""
     request = context.get("request")
     return format_html_join("", "{}", ((panel(customer, request),) for panel in hooks.card_panels))
+
+
+@register.filter
+def phone(value) -> str:
+    """A stored (E.164) number as the tenant's people write it: "070-123 45 67"."""
+    return phone_display(value or "")

@@ -86,7 +86,7 @@ def test_one_contact_on_two_customers_deleted_shows_deleted_contact_on_both(page
         second = make_customer(name="Berg & Son AB")
         address_add(customer=first, actor=SYSTEM, line1="Box 12", city="Umeå")
         contact = contact_create(
-            customer=first, actor=SYSTEM, first_name="Åsa", last_name="Lind", mobile="070-1"
+            customer=first, actor=SYSTEM, first_name="Åsa", last_name="Lind", mobile="070-111 22 33"
         )
     log_in(page, "bob")
     page.goto(f"/customers/{second.pk}/")

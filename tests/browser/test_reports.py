@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from audit.actors import Actor
 from audit.models import AuditEvent
+from customers.models import Customer
 from customers.services.addresses import address_add
 from tenancy.context import tenant_context
 from tests.browser.test_customer_list import log_in
@@ -30,7 +31,9 @@ def customers(live_personas):
         make_customer(
             name="Sørensen & Søn ApS", number="1001", mobile="070-765 43 21", district=norr
         )
-        make_customer(name="Åhléns Handel", number="1002", phone="=1+1")
+        # Typed before numbers were checked: a formula the exports must defuse.
+        legacy = make_customer(name="Åhléns Handel", number="1002")
+        Customer.objects.filter(pk=legacy.pk).update(phone="=1+1")
     with tenant_context(p.tenant_b):
         make_customer(name="Østergaard Fjord AS", number="1003", country="NO")
     return p

@@ -612,15 +612,16 @@ def test_exports_defuse_formulas(world):
         evil = make_customer(
             name='=HYPERLINK("http://evil","x")',
             number="@SUM(1)",
-            phone="+46 70 765 43 21",
             email="",
         )
+        # A number typed before numbers were checked can hold a formula.
+        Customer.objects.filter(pk=evil.pk).update(phone="+1+1")
         address_add(customer=evil, actor=SYSTEM, line1="-2+3", city="\x01=cmd|' /C calc'!A0")
     client = world.p.client(world.p.bob)
     row = next(r for r in _csv(client.get("/customers/export/csv/")) if "HYPERLINK" in r[1])
     assert row[0] == "'@SUM(1)"
     assert row[1] == '\'=HYPERLINK("http://evil","x")'
-    assert row[4] == "'+46 70 765 43 21"
+    assert row[4] == "'+1+1"
     assert row[6] == "'-2+3"
     assert row[7] == "'=cmd|' /C calc'!A0"  # the control character is gone, the quote is not
     workbook = openpyxl.load_workbook(io.BytesIO(client.get("/customers/export/xlsx/").getvalue()))

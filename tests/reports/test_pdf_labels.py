@@ -310,7 +310,7 @@ def test_the_settings_menu_links_the_page(world):
 def test_pdf_list_heading_rows_and_page_numbers(world):
     with tenant_context(world.p.tenant_a):
         for i in range(70):
-            make_customer(name=f"Kund {i:02d} Åkesson", number=f"3{i:03d}", phone="08-1")
+            make_customer(name=f"Kund {i:02d} Åkesson", number=f"3{i:03d}", phone="08-123 45 67")
     reader = _pdf(world.p.client(world.p.bob).get(PDF_URL, {"report": "phones"}))
     pages = len(reader.pages)
     assert pages >= 2

@@ -408,9 +408,9 @@ def test_csv_export_streams_the_report(world):
 
 def test_csv_defuses_formulas(world):
     with tenant_context(world.p.tenant_a):
-        evil = make_customer(
-            name="=cmd|' /C calc'!A0", number="2001", email="", phone="+1+1", mobile="-2+3"
-        )
+        evil = make_customer(name="=cmd|' /C calc'!A0", number="2001", email="")
+        # Numbers typed before they were checked can hold anything.
+        Customer.objects.filter(pk=evil.pk).update(phone="+1+1", mobile="-2+3")
         address_add(customer=evil, actor=SYSTEM, line1="@SUM(A1)", city="\t=1+1")
     client = world.p.client(world.p.bob)
     rows = _csv(client.get("/reports/export/csv/", {"report": "phones", "q": "2001"}))
