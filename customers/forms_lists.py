@@ -152,7 +152,7 @@ class SavedListForm(forms.Form):
     name = forms.CharField(
         label=_("List name"),
         max_length=100,
-        help_text=_("The list keeps the status, the filters and the sort order, not the search."),
+        help_text=_("The list keeps the search, the status, the filters and the sort order."),
     )
     shared = forms.BooleanField(label=_("Share with everyone in the company"), required=False)
 

@@ -332,4 +332,15 @@ pii.register(
 )
 pii.reach(ChangeRecord, "customer", history=("object_type", "object_id", "field"))
 pii.register(SelectionEntry, id=ND, tenant=ND, user=ND, customer=ND, added_at=ND)
-pii.register(SavedList, id=ND, tenant=ND, owner=ND, name=ND, shared=ND, filters=ND, created_at=ND)
+pii.register(
+    SavedList,
+    id=ND,
+    tenant=ND,
+    owner=ND,
+    name=ND,
+    shared=ND,
+    filters=ND,  # codes and ids of the structured filters only
+    # A search typed by staff ("Svensson", a phone number): redacted by the erasure scan.
+    search=personal(Scrub.BLANK, category=NOTES_FILES, free_text=True),
+    created_at=ND,
+)

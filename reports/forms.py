@@ -155,7 +155,7 @@ def _with_saved_list(data, user):
     merged = data.copy() if isinstance(data, QueryDict) else QueryDict(mutable=True)
     if not isinstance(data, QueryDict):
         merged.update(data)
-    for key in LIST_FILTER_KEYS:
-        if not merged.get(key) and saved.filters.get(key):
-            merged[key] = str(saved.filters[key])
+    for key, value in saved.query().items():
+        if not merged.get(key):
+            merged[key] = value
     return merged

@@ -35,6 +35,9 @@ class SavedList(TenantOwnedModel):
     name = models.CharField(_("name"), max_length=100)
     shared = models.BooleanField(_("shared with everyone"), default=False)
     filters = models.JSONField(_("filters"), default=dict)
+    # The search text, apart from the structured filters: it often names a person, so the
+    # erasure scan (anonymization/scan.py) reads it as free text and redacts that name.
+    search = models.CharField(_("search"), max_length=200, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -45,3 +48,10 @@ class SavedList(TenantOwnedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def query(self) -> dict[str, str]:
+        """The customer list's query parameters this list stands for, search included."""
+        params = {key: str(value) for key, value in self.filters.items() if value}
+        if self.search:
+            params["q"] = self.search
+        return params

@@ -5,9 +5,10 @@ removing customers is not a change of the registry, so it is neither in the
 customers' change history nor in the audit log. Saved lists are: a shared
 list changes what colleagues see.
 
-Saved lists keep the structured filters and the sort order, never the free
-search text: a search is often a person's name or phone number, and a copy
-of it in a list would outlive that customer's anonymization.
+Saved lists keep every filter of the list: the status, the structured
+filters, the sort order and the search text. The search is often a person's
+name or phone number, so it is kept in its own column that the registry
+classifies as free text: anonymizing that person redacts it there too.
 """
 
 from __future__ import annotations
@@ -116,12 +117,15 @@ def saved_list_save(
         for key, value in filters.items()
         if key in LIST_FILTER_KEYS and value not in (None, "")
     }
+    search = str(filters.get("q") or "").strip()[: SavedList._meta.get_field("search").max_length]
     duplicate = _("You already have a list with this name.")
     if SavedList.objects.filter(owner=user, name__iexact=name).exists():
         raise ValidationError({"name": duplicate})
     try:
         with transaction.atomic():
-            saved = SavedList.objects.create(owner=user, name=name, shared=shared, filters=kept)
+            saved = SavedList.objects.create(
+                owner=user, name=name, shared=shared, filters=kept, search=search
+            )
     except IntegrityError as exc:  # the same name saved at the same time in another tab
         raise ValidationError({"name": duplicate}) from exc
     audit_record(
@@ -129,7 +133,8 @@ def saved_list_save(
         actor=Actor.user(user),
         object_type="saved_list",
         object_id=saved.pk,
-        data={"shared": shared, "filters": sorted(kept)},
+        # Which filters, never their values: the search may name a person.
+        data={"shared": shared, "filters": sorted([*kept, *(["q"] if search else [])])},
     )
     return saved
 

@@ -368,9 +368,7 @@ def saved_list_open(request, pk: int):
     """Open a list: the customer list with the list's filters."""
     saved = get_object_or_404(selections.saved_lists_visible(request.user), pk=pk)
     params = QueryDict(mutable=True)
-    for key in selections.LIST_FILTER_KEYS:
-        if saved.filters.get(key):
-            params[key] = str(saved.filters[key])
+    params.update(saved.query())
     return redirect(reverse("customer-list") + _query(params))
 
 

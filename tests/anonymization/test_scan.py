@@ -69,3 +69,18 @@ def test_another_tenants_text_is_not_searched(erased):
         anonymize_customers([people[0].pk], actor=SYSTEM)
     with tenant_context(personas.tenant_b):
         assert Activity.objects.get(pk=note.pk).body == "Anna Svensson"
+
+
+def test_a_saved_lists_search_naming_the_person_is_redacted(erased):
+    """Saved lists keep their search (issue 14.5); one that names an erased person must not
+    outlive the erasure."""
+    from customers.services.selections import saved_list_save
+
+    personas, people, _other = erased
+    with tenant_context(personas.tenant_a):
+        naming = saved_list_save(user=personas.bob, name="Anna", filters={"q": "Anna Svensson"})
+        other = saved_list_save(user=personas.bob, name="Bygg", filters={"q": "bygg"})
+        anonymize_customers([people[0].pk], actor=SYSTEM)
+        naming.refresh_from_db()
+        other.refresh_from_db()
+    assert (naming.search, other.search) == ("[…]", "bygg")

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+from django.http import QueryDict
 from django.test import Client
 
 from audit.actors import Actor
@@ -459,15 +460,35 @@ def test_save_open_and_delete_a_list(world):
     with tenant_context(p.tenant_a):
         saved = SavedList.objects.get(owner=p.bob)
     assert saved.shared and saved.filters == {"district": str(world.norr.pk), "sort": "-number"}
+    assert saved.search == "bygg"
     opened = client.get(response["Location"])
     assert opened.status_code == 302
-    assert opened["Location"] == f"{A}/customers/?district={world.norr.pk}&sort=-number"
+    path, _sep, query = opened["Location"].partition("?")
+    assert path == f"{A}/customers/"
+    assert QueryDict(query).dict() == {
+        "district": str(world.norr.pk),
+        "sort": "-number",
+        "q": "bygg",
+    }
     # The menu of lists offers it; deleting it leaves the list page.
     assert "Norr" in client.get(URL).content.decode()
     response = client.post(f"/customers/lists/{saved.pk}/delete/", {"next": "/customers/"})
     assert response.status_code == 302
     with tenant_context(p.tenant_a):
         assert not SavedList.objects.exists()
+
+
+def test_a_saved_search_reopens_with_the_same_customers(world):
+    """Issue 14.5: a saved "Berg" list reopened with every customer, not the Berg ones."""
+    p = world.p
+    client = p.client(p.bob)
+    searched = client.get(URL, {"q": "sørensen"})
+    expected = [c.number for c in searched.context["page"].object_list]
+    assert expected == ["1001"]
+    response = client.post("/customers/lists/", {"q": "sørensen", "list-name": "Sørensen"})
+    assert response.status_code == 302
+    reopened = client.get(response["Location"], follow=True)
+    assert [c.number for c in reopened.context["page"].object_list] == expected
 
 
 def test_duplicate_list_name_is_shown_at_the_field(world):

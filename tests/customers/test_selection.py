@@ -91,7 +91,7 @@ def test_another_tenants_customer_is_never_added(personas):
         assert SelectionEntry.objects.count() == 0
 
 
-def test_a_saved_list_keeps_filters_but_never_the_search_text(tenant_a):
+def test_a_saved_list_keeps_the_search_apart_from_the_filters(tenant_a):
     p = tenant_a
     saved = saved_list_save(
         user=p.bob,
@@ -101,8 +101,12 @@ def test_a_saved_list_keeps_filters_but_never_the_search_text(tenant_a):
     )
     assert saved.name == "Norr"
     assert saved.filters == {"district": "7", "status": "inactive"}
+    assert saved.search == "Anna Svensson"
+    assert saved.query() == {"district": "7", "status": "inactive", "q": "Anna Svensson"}
+    # The audit entry names which filters, never the search itself.
     event = AuditEvent.objects.get(action="saved_list.created")
     assert "Anna" not in str(event.data) and "Norr" not in str(event.data)
+    assert event.data["filters"] == ["district", "q", "status"]
 
 
 def test_duplicate_list_name_is_a_field_error(tenant_a):
