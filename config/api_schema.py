@@ -20,6 +20,7 @@ import copy
 
 from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular import openapi
+from drf_spectacular.plumbing import get_doc
 from rest_framework import serializers
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -148,6 +149,7 @@ def _as_answered(field):
     appear in answers only)."""
     if (
         field.read_only
+        and not getattr(field, "blank_as_null", False)
         and isinstance(field, serializers.CharField | serializers.ChoiceField)
         and not field.allow_blank
         and _model_field_may_be_blank(field)
@@ -158,7 +160,27 @@ def _as_answered(field):
 
 
 class AutoSchema(openapi.AutoSchema):
-    """drf-spectacular's, with "" allowed in answers where the model field may be blank."""
+    """drf-spectacular's, with "" allowed in answers where the model field may be blank, and
+    an operation's description taken only from its own view: drf-spectacular falls back on
+    docstrings inherited from base classes and mixins, which describe our code, not the API
+    (an operation a view does not describe gets its text in config/api_docs.py)."""
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        # A serializer without a docstring of its own would show its mixin's (about our code).
+        if "__doc__" not in type(serializer).__dict__ or not type(serializer).__doc__:
+            schema.pop("description", None)
+        elif "description" in schema:
+            schema["description"] = schema["description"].replace("``", "`")  # Markdown
+        return schema
+
+    def get_description(self) -> str:
+        action = getattr(self.view, getattr(self.view, "action", self.method.lower()), None)
+        action_doc = get_doc(action)
+        if action_doc:
+            return action_doc
+        own = type(self.view).__dict__.get("__doc__")
+        return get_doc(type(self.view)) if own else ""
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         return super()._map_serializer_field(_as_answered(field), direction, bypass_extensions)

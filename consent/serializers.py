@@ -8,7 +8,14 @@ from rest_framework import serializers
 from customers.serializers import ConsentSerializer
 from tenancy.models import LANGUAGE_CHOICES
 
-from .models import ConsentDecision, ConsentRequest, ConsentTerms, Decision, ManualHow
+from .models import (
+    ConsentDecision,
+    ConsentRequest,
+    ConsentTerms,
+    Decision,
+    ManualHow,
+    RequestStatus,
+)
 
 
 class ConsentRequestCreateSerializer(serializers.Serializer):
@@ -20,7 +27,10 @@ class ConsentRequestCreateSerializer(serializers.Serializer):
 
 
 class ConsentRequestSerializer(serializers.ModelSerializer):
-    status = serializers.CharField(source="effective_status")
+    # A closed set: the schema names its values, so a generated client can parse them.
+    status = serializers.ChoiceField(
+        choices=RequestStatus.choices, source="effective_status", read_only=True
+    )
     destination_masked = serializers.CharField()
     customer = serializers.IntegerField(source="customer_id")
     terms_version = serializers.IntegerField(source="terms.version")

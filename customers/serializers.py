@@ -19,7 +19,7 @@ from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS
 
 from tenancy.countries import is_country_code
-from tenancy.models import ReferenceEntry
+from tenancy.models import LANGUAGE_CHOICES, ReferenceEntry
 from tenancy.models import ReferenceRegister as R
 from tenancy.roles import Perm
 
@@ -134,7 +134,10 @@ class ConsentSerializer(serializers.Serializer):
     )
     terms_version = serializers.IntegerField(allow_null=True)
     decided_at = serializers.DateTimeField(allow_null=True)
-    method = serializers.CharField(allow_null=True)
+    # consent.models.Method's values (customers sits below consent); an enum in the schema.
+    method = serializers.ChoiceField(
+        choices=["link", "sms_reply", "pos", "manual"], allow_null=True
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -336,6 +339,26 @@ CUSTOMER_REFERENCES = [
 ]
 
 
+class LanguageField(serializers.ChoiceField):
+    """A customer's language, null when none is set (stored as ""): an answer is always one
+    of the enum's values or null, never a "" that a generated client's enum refuses. As
+    input, null and "" both mean none."""
+
+    blank_as_null = True  # config.api_schema: no "" in the answer's schema
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", _("The customer's language; null when none is set."))
+        super().__init__(choices=LANGUAGE_CHOICES, allow_null=True, **kwargs)
+
+    def validate_empty_values(self, data):
+        if data is None:
+            return (True, "")
+        return super().validate_empty_values(data)
+
+    def to_representation(self, value):
+        return value or None
+
+
 class CustomerSerializer(FinanceOutputMixin, serializers.ModelSerializer):
     """A customer. Finance fields are absent for callers without the finance right
     (API keys never have it)."""
@@ -345,6 +368,7 @@ class CustomerSerializer(FinanceOutputMixin, serializers.ModelSerializer):
     address = HeadOfficeSerializer(
         source="head_office", read_only=True, allow_null=True, help_text=_("The head office.")
     )
+    language = LanguageField(read_only=True)
     consent = serializers.SerializerMethodField()
     groups = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     district = entry_id(read_only=True)
@@ -394,6 +418,7 @@ class CustomerUpdateSerializer(FinanceInputMixin, serializers.ModelSerializer):
 
     number = serializers.CharField(max_length=20, required=False)
     country = CountryField(required=False)
+    language = LanguageField(required=False, allow_blank=True)
     # All three values, as in the output (one enum in the schema); the service refuses anonymized.
     status = serializers.ChoiceField(
         choices=CustomerStatus.choices,

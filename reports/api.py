@@ -82,7 +82,7 @@ class CustomerExportView(StrictRequestMixin, APIView):
     permission_classes = [MayExportPersonalData]
 
     @extend_schema(
-        operation_id="customer_export",
+        operation_id="customers_export_retrieve",
         summary="Everything held about a customer (GDPR art. 15/20)",
         description="The customer's data-subject access export as JSON: registry data, "
         "contacts, addresses, consignees, keys, activities, the list of files, consent "

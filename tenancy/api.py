@@ -17,7 +17,7 @@ from .serializers import MeSerializer, ReferenceEntrySerializer
 class MeView(StrictRequestMixin, APIView):
     """Who is calling: the tenant, the key or user, and the scopes in effect."""
 
-    @extend_schema(responses=MeSerializer, operation_id="me")
+    @extend_schema(responses=MeSerializer, operation_id="me_retrieve")
     def get(self, request):
         django_request = request._request
         key = getattr(django_request, "api_key", None)

@@ -39,7 +39,7 @@ class EventViewSet(StrictRequestMixin, viewsets.GenericViewSet):
         "signed.",
         parameters=[EventParamsSerializer],
         responses=EventPageSerializer,
-        tags=["events"],
+        operation_id="events_list",
     )
     def list(self, request, *args, **kwargs):
         params = EventParamsSerializer(data=request.query_params)

@@ -249,7 +249,13 @@ if not re.fullmatch(r"[1-9][0-9]*/[smhd][a-z]*", API_KEY_FAILURE_RATE):
     raise ImproperlyConfigured("API_KEY_FAILURE_RATE must look like 20/min.")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kundreg API",
-    "DESCRIPTION": "Customer registry and GDPR lifecycle. See docs/api.md for the contract.",
+    "DESCRIPTION": (
+        "Find and keep customers, ask them for consent and record decisions taken at the "
+        "till, report sales documents and follow anonymization. Authenticate with "
+        "`Authorization: Api-Key <key>`. Errors are `application/problem+json`; the rules "
+        "the schema cannot express (idempotency, ETags, rate limits, events, versioning) "
+        "are in the integrator guide, docs/api.md."
+    ),
     "VERSION": "1.0.0",
     "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -257,17 +263,25 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # operationIds and tags start after the version (`customers_list`, not `v1_customers_list`).
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    # Relative: the installation the schema was fetched from, whatever its address.
+    "SERVERS": [{"url": "/", "description": "This installation"}],
     # Choice sets that share a field name ("kind", "status") with another app's get their
     # own readable names instead of a hash suffix.
     "ENUM_NAME_OVERRIDES": {
         "SalesDocumentKindEnum": "sales.models.DocumentKind",
         "SalesDocumentStatusEnum": "sales.models.DocumentStatus",
+        "ConsentRequestStatusEnum": "consent.models.RequestStatus",
+        "ConsentDecisionMethodEnum": "consent.models.Method",
+        "ConsentStatusEnum": "consent.models.ConsentStatus",
     },
     # Every operation's 4xx answers, as problem+json (config/api_schema.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.api_schema.problem_responses",
         "config.api_ratelimit.rate_limit_headers",
+        "config.api_docs.integrator_docs",
     ],
 }
 IDEMPOTENCY_KEY_TTL_HOURS = 24

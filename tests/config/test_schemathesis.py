@@ -8,10 +8,12 @@ each finding with the request that reproduces it.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 
 import hypothesis.configuration
+import jsonschema
 import pytest
 import schemathesis
 from django.contrib.staticfiles.handlers import StaticFilesHandler
@@ -168,3 +170,100 @@ def test_schema_documents_the_problem_answers(client):
         "422" in operations["POST /api/v1/customers/{customer_id}/consent-requests/"]["responses"]
     )
     assert "409" in operations["POST /api/v1/customers/"]["responses"]
+
+
+def _operations(schema: dict) -> dict[str, dict]:
+    return {
+        f"{method.upper()} {path}": operation
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+    }
+
+
+def test_schema_is_written_for_integrators(client):
+    """Readable operationIds, tags, summaries, no docstrings about our code, a server."""
+    schema = client.get("/api/schema/?format=json").json()
+    assert schema["servers"] == [{"url": "/", "description": "This installation"}]
+    tags = [tag["name"] for tag in schema["tags"]]
+    operations = _operations(schema)
+    ids = [operation["operationId"] for operation in operations.values()]
+    assert len(set(ids)) == len(ids)
+    for name, operation in operations.items():
+        assert re.fullmatch(
+            r"[a-z]+(_[a-z]+)*_(list|retrieve|create|partial_update|destroy)",
+            operation["operationId"],
+        ), (name, operation["operationId"])
+        assert not operation["operationId"].startswith("v1_"), name
+        assert len(operation["tags"]) == 1 and operation["tags"][0] in tags, name
+        assert operation.get("summary"), name
+        text = operation.get("description", "") + operation["summary"]
+        assert not re.search(r"``|serializer|queryset|mixin|_class\b", text, re.I), (name, text)
+    assert operations["GET /api/v1/customers/"]["operationId"] == "customers_list"
+    assert operations["GET /api/v1/events/"]["operationId"] == "events_list"
+    assert operations["GET /api/v1/me/"]["operationId"] == "me_retrieve"
+    for component in schema["components"]["schemas"].values():
+        assert "``" not in component.get("description", ""), component["description"]
+
+
+def test_schema_enums_and_pages_are_exact(client):
+    schema = client.get("/api/schema/?format=json").json()
+    components = schema["components"]["schemas"]
+    page = components["PaginatedCustomerList"]
+    for link in ("next", "previous"):
+        assert page["properties"][link]["type"] == ["string", "null"]  # OpenAPI 3.1 null
+    assert {"results", "next", "previous", "truncated"} <= set(page["required"])
+    # A customer without a language answers null, never "" (which the enum refuses).
+    assert components["Customer"]["properties"]["language"]["oneOf"] == [
+        {"$ref": "#/components/schemas/LanguageEnum"},
+        {"$ref": "#/components/schemas/NullEnum"},
+    ]
+    assert components["LanguageEnum"]["enum"] == ["en", "sv", "da", "nb"]
+    assert set(components["ConsentRequestStatusEnum"]["enum"]) == {
+        "queued",
+        "sent",
+        "delivered",
+        "failed",
+        "accepted",
+        "declined",
+        "expired",
+    }
+    kind = components["AddressRequest"]["properties"]["kind"]["allOf"][0]["$ref"].split("/")[-1]
+    assert "head_office" in components[kind]["enum"]  # an input address may be the head office
+    method = components["Consent"]["properties"]["method"]["oneOf"][0]["$ref"].split("/")[-1]
+    assert set(components[method]["enum"]) == {"link", "sms_reply", "pos", "manual"}
+    assert set(components["ConsentDecisionMethodEnum"]["enum"]) == {
+        "link",
+        "sms_reply",
+        "pos",
+        "manual",
+    }
+
+
+def test_schema_examples_match_the_schema(client):
+    """Every example validates against its schema (answers may leave fields out)."""
+    schema = client.get("/api/schema/?format=json").json()
+    partial = jsonschema.validators.extend(
+        jsonschema.Draft202012Validator, {"required": lambda *args: None}
+    )
+    operations = _operations(schema)
+    checked = 0
+    for operation in operations.values():
+        places = [("request", operation.get("requestBody", {}), jsonschema.Draft202012Validator)]
+        places += [(code, answer, partial) for code, answer in operation["responses"].items()]
+        for _where, body, validator in places:
+            for content in body.get("content", {}).values():
+                for example in content.get("examples", {}).values():
+                    validator({**content["schema"], "components": schema["components"]}).validate(
+                        example["value"]
+                    )
+                    checked += 1
+    assert checked >= 7
+    for name in (
+        "POST /api/v1/customers/",
+        "POST /api/v1/customers/{customer_id}/consent-requests/",
+        "POST /api/v1/customers/{customer_id}/consent/",
+    ):
+        assert operations[name]["requestBody"]["content"]["application/json"]["examples"], name
+    assert operations["GET /api/v1/customers/"]["responses"]["200"]["content"]["application/json"][
+        "examples"
+    ]

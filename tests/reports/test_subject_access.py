@@ -388,5 +388,5 @@ def test_the_api_refuses_an_unknown_query_parameter(personas, customer):
 def test_the_schema_describes_the_export(db, client):
     schema = client.get("/api/schema/?format=json").json()
     operation = schema["paths"]["/api/v1/customers/{id}/export/"]["get"]
-    assert operation["operationId"] == "customer_export"
+    assert operation["operationId"] == "customers_export_retrieve"
     assert "404" in operation["responses"]
