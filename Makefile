@@ -9,7 +9,7 @@ EMBEDDED := $(PY) -m config.embedded run --
 PORT ?= 8000
 export PORT
 
-.PHONY: install run test bench lint fmt check messages browser clean stop lock backup restore
+.PHONY: install run test test-rabbitmq bench lint fmt check messages browser clean stop lock backup restore
 
 install: $(STAMP)
 
@@ -25,6 +25,18 @@ run: install
 
 test: install browser
 	DJANGO_SETTINGS_MODULE=config.settings.test $(EMBEDDED) sh scripts/test.sh $(ARGS)
+
+# The worker tests (pytest -m worker: those with a real Celery worker) once more with the
+# broker on RabbitMQ (docs/adr/0013-scale-out.md), when one answers on RABBITMQ_ADDR; else
+# skipped: `make test` runs them on Redis. Redis keeps the cache, pacing and locks.
+RABBITMQ_ADDR ?= 127.0.0.1:5672
+RABBITMQ_URL ?= amqp://guest:guest@$(RABBITMQ_ADDR)//
+test-rabbitmq: install
+	@if $(PY) -c "import socket, sys; h, p = sys.argv[1].rsplit(':', 1); \
+		socket.create_connection((h, int(p)), 2).close()" $(RABBITMQ_ADDR) 2>/dev/null; then \
+		CELERY_BROKER_URL=$(RABBITMQ_URL) DJANGO_SETTINGS_MODULE=config.settings.test \
+			$(EMBEDDED) sh scripts/test.sh -m worker --ignore=tests/browser $(ARGS); \
+	else echo "No RabbitMQ on $(RABBITMQ_ADDR): the worker tests run on Redis only (make test)"; fi
 
 bench: install
 	DJANGO_SETTINGS_MODULE=config.settings.dev $(EMBEDDED) $(PY) -m benchmarks.run

@@ -20,7 +20,7 @@ from django.db.models import Prefetch
 from django.db.models.expressions import RawSQL
 from django.test.utils import CaptureQueriesContext
 
-from benchmarks import Comparison, Context, Side, benchmark, compare
+from benchmarks import Comparison, Context, Side, benchmark, compare, loading
 from customers.models import Address, Customer, CustomerStatus
 from customers.search import customer_search_text, fold, query_terms, sort_key
 from customers.selectors import SEARCH_LIMIT, customer_list
@@ -193,47 +193,25 @@ def _copy(tenant_id: int, count: int, rng: random.Random) -> None:
             copy.write_row(row)
 
 
-def _secondary_indexes(cursor, table: str) -> list[tuple[str, str]]:
-    """(name, definition) of the indexes that back no constraint: safe to drop and rebuild."""
-    cursor.execute(
-        """
-        SELECT i.indexname, i.indexdef FROM pg_indexes i
-        WHERE i.tablename = %s AND NOT EXISTS (
-            SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
-        """,
-        [table],
-    )
-    return cursor.fetchall()
-
-
 def _load(tenants: list[tuple[int, int]]) -> None:
     """Bulk-load like a restore: triggers and secondary indexes off, rebuilt afterwards."""
     owner = connections["owner"]
     rng = random.Random(2026)
     with owner.cursor() as cursor:
-        indexes = _secondary_indexes(cursor, "customers_customer") + _secondary_indexes(
-            cursor, "customers_search_private"
-        )
+        indexes = loading.secondary_indexes(
+            cursor, "customers_customer"
+        ) + loading.secondary_indexes(cursor, "customers_search_private")
         cursor.execute("ALTER TABLE customers_customer NO FORCE ROW LEVEL SECURITY")
         cursor.execute("ALTER TABLE customers_customer DISABLE TRIGGER customers_search_sync")
-        for name, _definition in indexes:  # a partitioned index takes its partitions' along
-            cursor.execute(f'DROP INDEX "{name}"')
+        loading.drop_indexes(cursor, indexes)
     try:
         for tenant_id, count in tenants:
             with transaction.atomic(using="owner"):  # deferred FK checks end with each one
                 _copy(tenant_id, count, rng)
-        with owner.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO customers_search_private (customer_id, tenant_id, search_text, "
-                "status) SELECT id, tenant_id, search_text, status "
-                "FROM customers_customer ON CONFLICT DO NOTHING"
-            )
+        loading.fill_search_mirror()
     finally:
         with owner.cursor() as cursor:
-            for _name, definition in indexes:
-                # pg_indexes shows a partitioned index as ON ONLY the parent; without ONLY
-                # it is built on every partition again.
-                cursor.execute(definition.replace(" ON ONLY ", " ON ", 1))
+            loading.rebuild_indexes(cursor, indexes)
             cursor.execute("ALTER TABLE customers_customer ENABLE TRIGGER customers_search_sync")
             cursor.execute("ALTER TABLE customers_customer FORCE ROW LEVEL SECURITY")
             cursor.execute("ANALYZE customers_customer")
@@ -258,13 +236,6 @@ def _queries(rng: random.Random, phones: list[str]) -> list[str]:
     return queries
 
 
-def _loaded() -> dict[int, int]:
-    """Customers per tenant already in the database (a kept one), counted as the owner."""
-    with connections["owner"].cursor() as cursor:
-        cursor.execute("SELECT tenant_id, count(*) FROM customers_search_private GROUP BY 1")
-        return dict(cursor.fetchall())
-
-
 @benchmark
 def customer_search(ctx: Context) -> list[Comparison]:
     big = int(1_000_000 * SCALE)
@@ -276,10 +247,10 @@ def customer_search(ctx: Context) -> list[Comparison]:
     ]
     wanted = {ctx.tenant.pk: big} | {t.pk: small for t in others}
     started = time.perf_counter()
-    if _loaded() == wanted:
+    if loading.loaded_customers() == wanted:
         loaded = "loaded by an earlier run"
     else:
-        if _loaded():
+        if loading.loaded_customers():
             raise RuntimeError("the kept database holds customers at another scale: drop it")
         _load(list(wanted.items()))
         loaded = f"bulk-loaded in {time.perf_counter() - started:.0f} s"

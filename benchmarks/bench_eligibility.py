@@ -32,8 +32,9 @@ from anonymization import eligibility
 from anonymization.models import LegalHold
 from anonymization.views_page import FORECAST_MONTHS, _explained, _section
 from audit.actors import Actor
-from benchmarks import Comparison, Context, Figures, Side, Timing, benchmark, compare
+from benchmarks import Comparison, Context, Figures, Side, Timing, benchmark, compare, loading
 from customers.models import Customer
+from customers.search import fold
 from sales.models import DocumentKind, SalesDocument
 from sales.services import sales_document_post
 from tenancy.context import tenant_context
@@ -207,14 +208,19 @@ def _load_tenant(tenant: Tenant, count: int, rng: random.Random) -> None:
     template |= {"tenant_id": tenant.pk, "country": tenant.country, "updated_at": stamp}
     columns = list(template)
 
+    folded: dict[str, str] = {}  # names repeat: fold each once
+
     def customers():
         for cid, number, name, sort_name, status, last, created, override in plan.customers:
+            if name not in folded:
+                folded[name] = fold(name)
             row = template | {
                 "id": cid,
                 "number": number,
                 "name": name,
                 "sort_name": sort_name,
-                "search_text": f"{sort_name} {number}",
+                # Folded as customers.search folds it, so a search by name finds them.
+                "search_text": f"{folded[name]} {number}",
                 "email": f"kund{number}@example.se",
                 "status": status,
                 "last_activity_at": last,
@@ -290,19 +296,6 @@ TABLES = (
 )
 
 
-def _secondary_indexes(cursor, table: str) -> list[tuple[str, str]]:
-    """(name, definition) of the indexes that back no constraint: safe to drop and rebuild."""
-    cursor.execute(
-        """
-        SELECT i.indexname, i.indexdef FROM pg_indexes i
-        WHERE i.tablename = %s AND NOT EXISTS (
-            SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
-        """,
-        [table],
-    )
-    return cursor.fetchall()
-
-
 def _user_triggers(cursor, table: str) -> list[str]:
     cursor.execute(
         "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal",
@@ -317,29 +310,22 @@ def _load(tenants: list[tuple[Tenant, int]]) -> None:
     owner = connections["owner"]
     rng = random.Random(2026)
     with owner.cursor() as cursor:
-        indexes = [i for t in TABLES for i in _secondary_indexes(cursor, t)]
+        indexes = [i for t in TABLES for i in loading.secondary_indexes(cursor, t)]
         triggers = [(t, name) for t in TABLES for name in _user_triggers(cursor, t)]
         for table in TABLES:
             cursor.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
         for table, name in triggers:
             cursor.execute(f'ALTER TABLE {table} DISABLE TRIGGER "{name}"')
-        for name, _definition in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
+        loading.drop_indexes(cursor, indexes)
     try:
         for tenant, count in tenants:
             started = time.perf_counter()
             _load_tenant(tenant, count, rng)
             print(f"  loaded {tenant.slug}: {time.perf_counter() - started:.0f} s", flush=True)
-        with owner.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO customers_search_private (customer_id, tenant_id, search_text, "
-                "status) SELECT id, tenant_id, search_text, status "
-                "FROM customers_customer ON CONFLICT DO NOTHING"
-            )
+        loading.fill_search_mirror()
     finally:
         with owner.cursor() as cursor:
-            for _name, definition in indexes:
-                cursor.execute(definition.replace(" ON ONLY ", " ON ", 1))
+            loading.rebuild_indexes(cursor, indexes)
             for table, name in triggers:
                 cursor.execute(f'ALTER TABLE {table} ENABLE TRIGGER "{name}"')
             for table in TABLES:
@@ -367,17 +353,10 @@ def _owner_counts(sql: str, tenant_ids) -> dict[int, int]:
     return counts
 
 
-def _loaded() -> dict[int, int]:
-    # The search mirror has row security enabled but not forced: the owner sees every row.
-    with connections["owner"].cursor() as cursor:
-        cursor.execute("SELECT tenant_id, count(*) FROM customers_search_private GROUP BY 1")
-        return dict(cursor.fetchall())
-
-
 def _counts() -> tuple[int, int, int]:
-    ids = list(_loaded())
+    ids = list(loading.loaded_customers())
     return (
-        sum(_loaded().values()),
+        sum(loading.loaded_customers().values()),
         sum(_owner_counts("SELECT count(*) FROM sales_salesdocument", ids).values()),
         sum(
             _owner_counts(
@@ -398,7 +377,7 @@ def _tenants(ctx: Context) -> list[tuple[Tenant, int]]:
 def _ensure_loaded(ctx: Context) -> str:
     tenants = _tenants(ctx)
     wanted = {t.pk: n for t, n in tenants}
-    loaded = _loaded()
+    loaded = loading.loaded_customers()
     if loaded == wanted:
         return "loaded by an earlier run"
     if loaded:

@@ -100,17 +100,59 @@ def live_db(django_db_setup, django_db_blocker):
             connections["owner"].close()
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "worker: runs a real Celery worker (make test-rabbitmq runs these on RabbitMQ)"
+    )
+
+
+def pytest_collection_modifyitems(items):
+    # The worker tests are the ones that run once more on RabbitMQ (make test-rabbitmq).
+    for item in items:
+        if "celery_worker" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.worker)
+
+
+@pytest.fixture(scope="session")
+def _broker_queue():
+    """This test process's queue; on RabbitMQ deleted at the end of the session (it keeps a
+    durable queue after its consumers go). Not after each test: a producer that declared the
+    queue once does not declare it again, and would publish into nothing."""
+    yield
+    from config.celery import app
+
+    if app.conf.broker_url.startswith("amqp"):
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_delete(app.conf.task_default_queue)
+
+
 @pytest.fixture
-def celery_worker(live_db):
-    """A real Celery worker thread consuming this test process's queue on the real broker."""
-    from celery.contrib.testing.worker import start_worker
+def celery_worker(live_db, _broker_queue):
+    """A real Celery worker thread consuming this test process's queue on the real broker:
+    Redis, or whatever CELERY_BROKER_URL names (``make test-rabbitmq``: RabbitMQ)."""
+    from celery.contrib.testing.worker import TestWorkController, start_worker
 
     from config.celery import app
+
+    amqp = app.conf.broker_url.startswith("amqp")
+
+    class SyncLoopWorker(TestWorkController):
+        # On RabbitMQ the event loop of a solo worker in a thread left the next message
+        # (prefetch 1, late acks) waiting about 10 s for its next timer; the plain loop
+        # takes each as it comes.
+        def should_use_eventloop(self) -> bool:
+            return False
 
     # Tasks queued by earlier tests (committed, but no worker ran then) name rows that the
     # truncation removed, and would run first: start from an empty queue.
     app.control.purge()
-    with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING") as worker:
+    with start_worker(
+        app,
+        pool="solo",
+        perform_ping_check=False,
+        loglevel="WARNING",
+        WorkController=SyncLoopWorker if amqp else TestWorkController,
+    ) as worker:
         yield worker
 
 

@@ -130,7 +130,11 @@ CACHES = {
 }
 SESSION_ENGINE = "config.sessions"  # database sessions; a malformed cookie names none
 
-CELERY_BROKER_URL = database_config.celery_redis_url(REDIS_URL)
+# Redis by default; a large installation sets an amqp:// URL (RabbitMQ, docs/adr/0013).
+# Only the broker moves: the cache, pacing and locks stay on REDIS_URL.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or database_config.celery_redis_url(
+    REDIS_URL
+)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
