@@ -34,7 +34,7 @@ class ReportEntry:
 def _entries(run: AnonymizationRun) -> list[ReportEntry]:
     events = AuditEvent.objects.filter(
         object_type="anonymization.run", object_id=str(run.pk)
-    ).order_by("seq")
+    ).order_by("created_at", "id")  # one order across the tenant's audit chains
     return [
         ReportEntry(e.seq, e.created_at.isoformat(), e.action, e.hash) for e in events.iterator()
     ]

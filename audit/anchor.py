@@ -7,8 +7,8 @@ environment and never in the database:
 
 - every event carries ``mac``, an HMAC over its chain hash (:func:`event_mac`), so a
   rewritten chain no longer verifies without the key;
-- head checkpoints: per tenant, the last sequence number, its hash, the count and the
-  time, appended to a file outside the database (``AUDIT_CHECKPOINT_DIR``). Each line
+- head checkpoints: per tenant and chain, the last sequence number, its hash, the count
+  and the time, appended to a file outside the database (``AUDIT_CHECKPOINT_DIR``). Each line
   carries an HMAC and the HMAC of the line before it, so a forged, removed or cut-off
   line is itself reported. A chain shorter than its last checkpoint, or different at
   the checkpointed position, has been tampered with.
@@ -37,9 +37,12 @@ logger = logging.getLogger("audit.checkpoints")
 EVENT_MAC_CONTEXT = b"kundreg-audit-event-v1:"
 CHECKPOINT_MAC_CONTEXT = b"kundreg-audit-checkpoint-v1:"
 CHECKPOINT_FILE = "audit-checkpoints.jsonl"
-CHECKPOINT_VERSION = 1
+# Version 2 lines name the chain (a tenant's log is several chains, audit/services.py);
+# version 1 lines, written when there was one chain per tenant, are chain 0's.
+CHECKPOINT_VERSION = 2
 FIRST_LINK = "0" * 64
-_FIELDS = {"v", "n", "prev", "tenant", "seq", "event", "hash", "count", "at", "mac"}
+_FIELDS_V1 = {"v", "n", "prev", "tenant", "seq", "event", "hash", "count", "at", "mac"}
+_FIELDS = {1: _FIELDS_V1, 2: _FIELDS_V1 | {"chain"}}
 
 
 def _key() -> bytes:
@@ -70,7 +73,7 @@ def checkpoint_path() -> Path:
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """One tenant's chain head as it stood at ``at``."""
+    """The head of one of a tenant's chains as it stood at ``at``."""
 
     tenant_id: int
     seq: int
@@ -79,6 +82,7 @@ class Checkpoint:
     count: int
     at: str  # ISO 8601, UTC
     line: int
+    chain: int = 0
 
 
 @dataclass
@@ -87,7 +91,7 @@ class CheckpointLog:
 
     path: Path
     exists: bool = False
-    latest: dict[int, Checkpoint] = field(default_factory=dict)
+    latest: dict[tuple[int, int], Checkpoint] = field(default_factory=dict)  # (tenant, chain)
     problems: list[str] = field(default_factory=list)
     lines: int = 0
     last_mac: str = FIRST_LINK
@@ -95,6 +99,14 @@ class CheckpointLog:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def tenants(self) -> set[int]:
+        return {tenant for tenant, _chain in self.latest}
+
+    def heads(self, tenant_id: int) -> dict[int, Checkpoint]:
+        """The tenant's last checkpoint of each of its chains, by chain."""
+        return {chain: c for (tenant, chain), c in self.latest.items() if tenant == tenant_id}
 
 
 class CheckpointFileError(RuntimeError):
@@ -106,9 +118,11 @@ class CheckpointFileError(RuntimeError):
 
 
 def _valid_shape(record: object) -> bool:
-    if not isinstance(record, dict) or set(record) != _FIELDS:
+    if not isinstance(record, dict) or type(record.get("v")) is not int:
         return False
-    ints = ("v", "n", "tenant", "seq", "event", "count")
+    if set(record) != _FIELDS.get(record["v"]):
+        return False
+    ints = ("v", "n", "tenant", "seq", "event", "count", *(("chain",) if "chain" in record else ()))
     strs = ("prev", "hash", "at", "mac")
     return all(type(record[k]) is int for k in ints) and all(
         isinstance(record[k], str) for k in strs
@@ -149,15 +163,17 @@ def parse_checkpoints(data: bytes, path: Path) -> CheckpointLog:
                 count=record["count"],
                 at=record["at"],
                 line=number,
+                chain=record.get("chain", 0),
             )
-            earlier = log.latest.get(checkpoint.tenant_id)
+            key = (checkpoint.tenant_id, checkpoint.chain)
+            earlier = log.latest.get(key)
             if earlier is not None and checkpoint.seq < earlier.seq:
                 log.problems.append(
-                    f"line {number}: tenant #{checkpoint.tenant_id} goes back from "
-                    f"#{earlier.seq} to #{checkpoint.seq}"
+                    f"line {number}: tenant #{checkpoint.tenant_id} chain {checkpoint.chain} "
+                    f"goes back from #{earlier.seq} to #{checkpoint.seq}"
                 )
             else:
-                log.latest[checkpoint.tenant_id] = checkpoint
+                log.latest[key] = checkpoint
         expected_n, prev = record["n"] + 1, record["mac"]
     if tail:
         log.problems.append(
@@ -188,13 +204,21 @@ class CheckpointWriter:
         self.pending: list[dict] = []
 
     def add(
-        self, *, tenant_id: int, seq: int, event_id: int, head_hash: str, at: datetime
+        self,
+        *,
+        tenant_id: int,
+        seq: int,
+        event_id: int,
+        head_hash: str,
+        at: datetime,
+        chain: int = 0,
     ) -> Checkpoint:
         record = {
             "v": CHECKPOINT_VERSION,
             "n": self.log.lines + len(self.pending) + 1,
             "prev": self.pending[-1]["mac"] if self.pending else self.log.last_mac,
             "tenant": tenant_id,
+            "chain": chain,
             "seq": seq,
             "event": event_id,
             "hash": head_hash,
@@ -203,7 +227,9 @@ class CheckpointWriter:
         }
         record["mac"] = _line_mac(record)
         self.pending.append(record)
-        return Checkpoint(tenant_id, seq, event_id, head_hash, seq, record["at"], record["n"])
+        return Checkpoint(
+            tenant_id, seq, event_id, head_hash, seq, record["at"], record["n"], chain
+        )
 
 
 def _fsync_dir(path: Path) -> None:

@@ -40,8 +40,10 @@ class AuditEventViewSet(
     required_scopes = {"read": "audit:read"}
     filter_backends = [filters.DjangoFilterBackend]
     filterset_class = AuditEventFilter
-    lookup_field = "seq"
-    ordering = "-seq"
+    # An entry is addressed by its id: sequence numbers count within one of the tenant's
+    # chains (audit/services.py), so they no longer name one entry.
+    # Pages run newest first by id (config.api.CursorPagination): one order across chains.
+    lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self):
         return audit_event_list()

@@ -31,6 +31,9 @@ class AuditEvent(TenantOwnedModel):
 
     append_only = True  # tenancy.db_setup grants the runtime role only SELECT and INSERT
 
+    # A tenant's log is AUDIT_CHAIN_STRIPES chains written side by side (audit/services.py,
+    # docs/adr/0006-audit-chain-anchoring.md): ``seq`` runs 1, 2, 3, … within one chain.
+    chain = models.PositiveSmallIntegerField(_("chain"), default=0, db_default=0)
     seq = models.PositiveBigIntegerField(_("sequence"))
     created_at = models.DateTimeField(_("time"), db_index=True)
     actor_type = models.CharField(_("actor type"), max_length=20, choices=ActorType.choices)
@@ -47,13 +50,17 @@ class AuditEvent(TenantOwnedModel):
     class Meta:
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
-        ordering = ["-seq"]
+        # Sequence numbers count within a chain: across chains, time then row id.
+        ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "seq"], name="audit_event_seq_uniq")
+            models.UniqueConstraint(
+                fields=["tenant", "chain", "seq"], name="audit_event_chain_seq_uniq"
+            )
         ]
+        indexes = [models.Index(fields=["tenant", "created_at", "id"], name="audit_event_time_idx")]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action}"
+        return f"{self.chain}/#{self.seq} {self.action}"
 
     def compute_hash(self) -> str:
         payload = {
@@ -68,6 +75,8 @@ class AuditEvent(TenantOwnedModel):
             "data": self.data,
             "prev_hash": self.prev_hash,
         }
+        if self.chain:  # chain 0 hashes as before chains existed, so old events still verify
+            payload["chain"] = self.chain
         canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -9,6 +9,7 @@ pii.register(
     AuditEvent,
     id=ND,
     tenant=ND,
+    chain=ND,
     seq=ND,
     created_at=ND,
     actor_type=ND,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Q, QuerySet
 
 from .anchor import Checkpoint
 from .models import GENESIS_HASH, AuditEvent
@@ -19,7 +21,8 @@ def audit_event_list(
     since=None,
     until=None,
 ) -> QuerySet[AuditEvent]:
-    qs = AuditEvent.objects.all().order_by("-seq")
+    # Newest first across all chains (sequence numbers count within one chain only).
+    qs = AuditEvent.objects.all().order_by("-created_at", "-id")
     if action:
         qs = qs.filter(action__startswith=action)
     if actor_type:
@@ -36,66 +39,157 @@ def audit_event_list(
 
 
 @dataclass(frozen=True)
-class ChainReport:
+class ChainHead:
+    """One intact chain: its number, length and newest event."""
+
+    chain: int
     events: int
+    head_id: int | None
+    head_hash: str
+    checkpoint: Checkpoint | None = None  # the checkpoint the chain was held against
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """What walking all of a tenant's chains found; on the first break, where it is."""
+
+    events: int  # in all chains verified (before a checkpoint: as the checkpoint counts them)
     broken_at: int | None  # sequence number of the first bad (or first missing) event
     reason: str = ""
-    checkpoint: Checkpoint | None = None  # the checkpoint the chain was held against
-    head_id: int | None = None
-    head_hash: str = ""
+    chain: int | None = None  # the chain that broke
+    checkpoint: Checkpoint | None = None  # the broken chain's checkpoint
+    chains: tuple[ChainHead, ...] = ()  # the intact chains, by number
 
     @property
     def ok(self) -> bool:
         return self.broken_at is None
 
+    @property
+    def head_id(self) -> int | None:
+        """The newest event of the log (any chain)."""
+        ids = [c.head_id for c in self.chains if c.head_id is not None]
+        return max(ids) if ids else None
 
-def audit_chain_verify(
-    *, checkpoint: Checkpoint | None = None, since_checkpoint: bool = False
-) -> ChainReport:
-    """Walk the active tenant's chain: sequence, link, hash and keyed hash of every event.
+    @property
+    def head_hash(self) -> str:
+        """One hash that stands for the whole log as verified: the head's hash for a single
+        chain (as before chains were striped), else SHA-256 over every chain's head."""
+        heads = [c for c in self.chains if c.head_id is not None]
+        if not heads:
+            return ""
+        if len(heads) == 1 and heads[0].chain == 0:
+            return heads[0].head_hash
+        lines = "".join(f"{c.chain}:{c.events}:{c.head_hash}\n" for c in heads)
+        return hashlib.sha256(lines.encode()).hexdigest()
 
-    Against ``checkpoint`` (the tenant's last head anchored outside the database) the
-    chain must also reach that head, with the same hash there. ``since_checkpoint``
-    walks only from the checkpointed event on (what the checkpoint writer needs).
-    """
-    events = AuditEvent.objects.order_by("seq")
-    expected_prev: str | None = GENESIS_HASH
-    count = 0
-    if checkpoint is not None and since_checkpoint:
-        events = events.filter(seq__gte=checkpoint.seq)
-        count = checkpoint.seq - 1
-        expected_prev = None  # the checkpoint vouches for the event at its position
-    head = None
+    @property
+    def checkpoints(self) -> list[Checkpoint]:
+        return [c.checkpoint for c in self.chains if c.checkpoint is not None]
 
-    def broken(seq: int, reason: str) -> ChainReport:
-        return ChainReport(count, seq, reason, checkpoint)
 
-    for event in events.iterator(chunk_size=2000):
-        count += 1
-        if event.seq != count:
-            return broken(event.seq, "sequence gap")
-        if expected_prev is not None and event.prev_hash != expected_prev:
-            return broken(event.seq, "link to the previous event broken")
+class _Broken(Exception):
+    def __init__(self, chain: int, seq: int, reason: str, checkpoint: Checkpoint | None):
+        self.chain, self.seq, self.reason, self.checkpoint = chain, seq, reason, checkpoint
+
+
+class _ChainWalk:
+    """The state of walking one chain: sequence, link, hash and keyed hash of each event."""
+
+    def __init__(self, chain: int, checkpoint: Checkpoint | None, since_checkpoint: bool):
+        self.chain, self.checkpoint = chain, checkpoint
+        self.count = 0
+        self.expected_prev: str | None = GENESIS_HASH
+        self.head: AuditEvent | None = None
+        self.tail_only = checkpoint is not None and since_checkpoint
+        if self.tail_only:
+            self.count = checkpoint.seq - 1
+            self.expected_prev = None  # the checkpoint vouches for the event at its position
+
+    def broken(self, seq: int, reason: str) -> _Broken:
+        return _Broken(self.chain, seq, reason, self.checkpoint)
+
+    def step(self, event: AuditEvent) -> None:
+        self.count += 1
+        checkpoint = self.checkpoint
+        if event.seq != self.count:
+            raise self.broken(event.seq if event.seq > self.count else self.count, "sequence gap")
+        if self.expected_prev is not None and event.prev_hash != self.expected_prev:
+            raise self.broken(event.seq, "link to the previous event broken")
         if event.compute_hash() != event.hash:
-            return broken(event.seq, "content does not match its hash")
+            raise self.broken(event.seq, "content does not match its hash")
         if not event.mac_is_valid():
-            return broken(event.seq, "keyed hash wrong: rewritten without the key")
+            raise self.broken(event.seq, "keyed hash wrong: rewritten without the key")
         at_checkpoint = checkpoint is not None and event.seq == checkpoint.seq
         if at_checkpoint and event.hash != checkpoint.head_hash:
-            return broken(event.seq, f"differs from the checkpoint of {checkpoint.at}")
-        expected_prev = event.hash
-        head = event
-    if checkpoint is not None and count < checkpoint.count:
-        if since_checkpoint:  # only the tail was walked: how much is left before it?
-            count = AuditEvent.objects.aggregate(last=Max("seq"))["last"] or 0
-        if count == 0:
-            reason = f"all events missing: the checkpoint of {checkpoint.at} counted "
-        else:
-            reason = (
-                f"the newest {checkpoint.count - count} event(s) missing: "
-                f"the checkpoint of {checkpoint.at} counted "
-            )
-        return broken(count + 1, reason + str(checkpoint.count))
-    if head is None:
-        return ChainReport(count, None, checkpoint=checkpoint)
-    return ChainReport(count, None, checkpoint=checkpoint, head_id=head.pk, head_hash=head.hash)
+            raise self.broken(event.seq, f"differs from the checkpoint of {checkpoint.at}")
+        self.expected_prev = event.hash
+        self.head = event
+
+    def finish(self) -> ChainHead:
+        checkpoint = self.checkpoint
+        if checkpoint is not None and self.count < checkpoint.count:
+            count = self.count
+            if self.tail_only:  # only the tail was walked: how much is left before it?
+                rest = AuditEvent.objects.filter(chain=self.chain).aggregate(last=Max("seq"))
+                count = rest["last"] or 0
+            if count == 0:
+                reason = f"all events missing: the checkpoint of {checkpoint.at} counted "
+            else:
+                reason = (
+                    f"the newest {checkpoint.count - count} event(s) missing: "
+                    f"the checkpoint of {checkpoint.at} counted "
+                )
+            raise self.broken(count + 1, reason + str(checkpoint.count))
+        head = self.head
+        return ChainHead(
+            self.chain,
+            self.count,
+            head.pk if head else None,
+            head.hash if head else "",
+            checkpoint,
+        )
+
+
+def audit_chain_verify(
+    *,
+    checkpoints: Mapping[int, Checkpoint] | None = None,
+    since_checkpoint: bool = False,
+) -> ChainReport:
+    """Walk every chain of the active tenant: sequence from 1 without gaps, links, hashes
+    and keyed hashes of every event.
+
+    Against ``checkpoints`` (the tenant's last heads anchored outside the database, by
+    chain) each checkpointed chain must also reach its head, with the same hash there; a
+    checkpointed chain that has vanished or got shorter is reported. ``since_checkpoint``
+    walks each checkpointed chain only from its checkpointed event on (what the
+    checkpoint writer needs).
+    """
+    checkpoints = dict(checkpoints or {})
+    events = AuditEvent.objects.order_by("chain", "seq")
+    if since_checkpoint and checkpoints:
+        tails = ~Q(chain__in=list(checkpoints))
+        for chain, checkpoint in checkpoints.items():
+            tails |= Q(chain=chain, seq__gte=checkpoint.seq)
+        events = events.filter(tails)
+    done: list[ChainHead] = []
+    walk: _ChainWalk | None = None
+
+    def new_walk(chain: int) -> _ChainWalk:
+        return _ChainWalk(chain, checkpoints.pop(chain, None), since_checkpoint)
+
+    try:
+        for event in events.iterator(chunk_size=2000):
+            if walk is None or event.chain != walk.chain:
+                if walk is not None:
+                    done.append(walk.finish())
+                walk = new_walk(event.chain)
+            walk.step(event)
+        if walk is not None:
+            done.append(walk.finish())
+        for chain in sorted(checkpoints):  # checkpointed, but not one event left to walk
+            done.append(new_walk(chain).finish())
+    except _Broken as exc:
+        verified = sum(c.events for c in done)
+        return ChainReport(verified, exc.seq, exc.reason, exc.chain, exc.checkpoint)
+    done.sort(key=lambda c: c.chain)
+    return ChainReport(sum(c.events for c in done), None, chains=tuple(done))

@@ -7,6 +7,8 @@ class AuditEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEvent
         fields = [
+            "id",
+            "chain",
             "seq",
             "created_at",
             "actor_type",

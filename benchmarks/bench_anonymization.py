@@ -566,7 +566,7 @@ def _run(tenant: Tenant, queue: str, chunk: int, scratch: Path) -> dict:
     with tenant_context(tenant):
         run.refresh_from_db()
         events = AuditEvent.objects.filter(object_type="anonymization.run", object_id=str(run.pk))
-        last_chunk = events.filter(action="anonymization.chunk").order_by("-seq").first()
+        last_chunk = events.filter(action="anonymization.chunk").order_by("-id").first()
         scanned = events.filter(action="anonymization.scanned").first()
     return {
         # From the last chunk's entry to the scan's (the scan records it once done).

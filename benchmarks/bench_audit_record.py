@@ -88,6 +88,7 @@ def audit_record_append(ctx: Context) -> Comparison:
         result.title,
         result.subject,
         result.baseline,
-        f"The service takes a per-tenant advisory lock, reads the previous event and hashes "
-        f"the new one; the chain of {report.events} events verified intact afterwards.",
+        f"The service claims one of the tenant's chains (a non-blocking advisory lock, one "
+        f"statement), reads that chain's previous event and hashes the new one; the log of "
+        f"{report.events} events in {len(report.chains)} chain(s) verified intact afterwards.",
     )

@@ -188,4 +188,4 @@ def recent_batches() -> list[ConsentBatch]:
 
 def recent_exports() -> list[AuditEvent]:
     """The last report exports (their audit entries: no personal data in them)."""
-    return list(AuditEvent.objects.filter(action=EXPORTED).order_by("-seq")[:RECENT])
+    return list(AuditEvent.objects.filter(action=EXPORTED).order_by("-created_at", "-id")[:RECENT])

@@ -214,7 +214,8 @@ def _audit_entries(customer: Customer) -> list[dict]:
         | Q(data__customer_id=pk)
         | Q(data__anonymized__contains=[pk])
     )
-    events = AuditEvent.objects.filter(about).order_by("seq")
+    # Across the tenant's audit chains, in time order (a number counts within one chain).
+    events = AuditEvent.objects.filter(about).order_by("created_at", "id")
     return [
         {
             "seq": e.seq,

@@ -72,7 +72,7 @@ class World:
     entry_a: int  # a payment-terms entry
     member_a: int  # Bob's membership
     prefix_a: str  # A's API key
-    seq_a: int  # an audit event number tenant B does not have
+    audit_event_a: int  # an audit event (its id) tenant B does not have
     customer_a: int  # has one of everything below
     other_a: int  # a second customer; nothing blocks deleting it
     other_number_a: str  # its customer number
@@ -340,8 +340,8 @@ CASES = [
     # API:                                   alice bea  bob  erik charlie key_a key_b
     Case("GET",    "/api/v1/me/",                           api(200, 200, 200, 200, 200, 200, 200)),
     Case("GET",    "/api/v1/audit-events/",                 api(200, 200, 403, 403, 200, 200, 200)),
-    Case("GET",    "/api/v1/audit-events/{seq_a}/",         api(200, 200, 403, 403, 404, 200, 404)),
-    Case("DELETE", "/api/v1/audit-events/{seq_a}/",         api(405, 405, 405, 405, 405, 405, 405)),
+    Case("GET",    "/api/v1/audit-events/{audit_event_a}/", api(200, 200, 403, 403, 404, 200, 404)),
+    Case("DELETE", "/api/v1/audit-events/{audit_event_a}/", api(405, 405, 405, 405, 405, 405, 405)),
     # The events feed (tests/webhooks/test_api.py): customers:read; each tenant its own.
     Case("GET",    "/api/v1/events/",                       api(200, 200, 200, 403, 200, 200, 200)),
     Case("POST",   "/api/v1/events/",                       api(405, 405, 405, 405, 405, 405, 405)),
@@ -696,7 +696,7 @@ def _build_world(p: Personas) -> World:
         entry_a=entry.pk,
         member_a=p.bob.memberships.get().pk,
         prefix_a=prefix,
-        seq_a=event.seq,
+        audit_event_a=event.pk,
         customer_a=customer.pk,
         other_a=other.pk,
         other_number_a=other.number,

@@ -305,6 +305,12 @@ AUDIT_CHAIN_KEY = (
 AUDIT_CHECKPOINT_DIR = Path(
     env.str("AUDIT_CHECKPOINT_DIR", default=str(VAR_DIR / "audit-checkpoints"))
 )
+# How many hash chains a tenant's log is written as, side by side (audit/services.py):
+# concurrent audited writes of one tenant each take a free chain instead of queueing on
+# one lock. Lowering it later is safe (the higher chains just stop growing).
+AUDIT_CHAIN_STRIPES = env.int("AUDIT_CHAIN_STRIPES", default=16)
+if not 1 <= AUDIT_CHAIN_STRIPES <= 1024:
+    raise ImproperlyConfigured("AUDIT_CHAIN_STRIPES must be between 1 and 1024.")
 # The erasure journal (anonymization/journal.py): every anonymization and deletion, so that
 # `replay_erasures` can re-apply them after a backup is restored. Like the checkpoints it
 # must live outside the database and not come back with a database restore.

@@ -94,7 +94,7 @@ def test_deleting_the_newest_events_is_detected(live_personas):
 
     ok, out, err = _verify()
     assert not ok
-    assert f"nordljus: chain broken at event #{head - 1} (the newest 2 event(s) missing" in err
+    assert f"nordljus: chain 0 broken at event #{head - 1} (the newest 2 event(s) missing" in err
     assert "fjordvik:" in out and "chain intact" in out
 
 
@@ -107,7 +107,7 @@ def test_deleting_all_of_a_tenants_events_is_detected(live_personas):
 
     ok, _out, err = _verify("--tenant", "nordljus")
     assert not ok
-    assert "nordljus: chain broken at event #1 (all events missing" in err
+    assert "nordljus: chain 0 broken at event #1 (all events missing" in err
     assert _verify("--tenant", "fjordvik")[0]
 
 
@@ -157,7 +157,7 @@ def test_a_rewritten_row_with_every_later_hash_recomputed_is_detected(live_perso
 
     ok, _out, err = _verify()
     assert not ok
-    assert f"nordljus: chain broken at event #{target.seq} (keyed hash wrong" in err
+    assert f"nordljus: chain 0 broken at event #{target.seq} (keyed hash wrong" in err
 
 
 # --- TRUNCATE -----------------------------------------------------------------------------
@@ -283,7 +283,7 @@ def test_a_checkpoint_never_covers_tampering(live_personas):
     assert checkpoint_path().read_bytes() == before
     ok, _out, err = _verify()
     assert not ok
-    assert f"nordljus: chain broken at event #{head} (differs from the checkpoint" in err
+    assert f"nordljus: chain 0 broken at event #{head} (differs from the checkpoint" in err
 
 
 def test_checkpoints_are_appended_only_when_a_head_moved(live_personas):
@@ -305,7 +305,7 @@ def test_checkpoints_are_appended_only_when_a_head_moved(live_personas):
         head_b.hash,
         head_b.pk,
     )
-    assert log.latest[live_personas.tenant_b.pk].seq == head_b.seq
+    assert log.latest[(live_personas.tenant_b.pk, 0)].seq == head_b.seq
 
 
 def test_checkpoints_read_committed_data_only(personas):
@@ -325,7 +325,7 @@ def test_beat_anchors_the_chains_through_a_real_worker(live_personas, celery_wor
         time.sleep(0.1)
     log = read_checkpoints()
     assert log.ok
-    assert log.latest[live_personas.tenant_a.pk].seq == _events(live_personas.tenant_a)[-1].seq
+    assert log.latest[(live_personas.tenant_a.pk, 0)].seq == _events(live_personas.tenant_a)[-1].seq
 
 
 # --- the keyed hash -----------------------------------------------------------------------

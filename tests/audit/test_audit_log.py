@@ -128,10 +128,10 @@ def test_api_cursor_pagination(personas):
         _record(7)
     api = personas.api(personas.key_a)
     page = api.get("/api/v1/audit-events/?page_size=3&action=test.").json()
-    seen = [e["seq"] for e in page["results"]]
+    seen = [e["id"] for e in page["results"]]
     while page["next"]:
         page = api.get(page["next"]).json()
-        seen += [e["seq"] for e in page["results"]]
+        seen += [e["id"] for e in page["results"]]
     assert len(seen) == 7 == len(set(seen))
     assert seen == sorted(seen, reverse=True)
 

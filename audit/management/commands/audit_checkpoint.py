@@ -7,9 +7,10 @@ from tenancy.models import Tenant
 
 class Command(BaseCommand):
     help = (
-        "Append each tenant's audit chain head to the checkpoint file outside the database "
-        "(AUDIT_CHECKPOINT_DIR); beat does this every 15 minutes. Exits non-zero when a "
-        "chain is broken (nothing is anchored for it) or the checkpoint file is damaged."
+        "Append the head of each of each tenant's audit chains to the checkpoint file "
+        "outside the database (AUDIT_CHECKPOINT_DIR); beat does this every 15 minutes. Exits "
+        "non-zero when a chain is broken (nothing is anchored for its tenant) or the "
+        "checkpoint file is damaged."
     )
 
     def add_arguments(self, parser):
@@ -28,7 +29,7 @@ class Command(BaseCommand):
                 self.stderr.write(f"{exc.log.path}: {problem}")
             raise CommandError("The checkpoint file is damaged; nothing was written.") from exc
         for slug, why in run.refused.items():
-            self.stderr.write(f"{slug}: chain broken at event {why}; not checkpointed")
+            self.stderr.write(f"{slug}: {why}; not checkpointed")
         if run.refused:
             raise CommandError(f"Audit chain broken for {len(run.refused)} tenant(s).")
         self.stdout.write(

@@ -9,8 +9,9 @@ from tenancy.models import Tenant
 
 class Command(BaseCommand):
     help = (
-        "Verify the audit log's hash chains, their keyed hashes and their last checkpoints "
-        "outside the database; exits non-zero when anything is broken or missing."
+        "Verify every hash chain of each tenant's audit log, their keyed hashes and their "
+        "last checkpoints outside the database; exits non-zero when anything is broken or "
+        "missing (the chain and event number are reported)."
     )
 
     def add_arguments(self, parser):
@@ -34,29 +35,33 @@ class Command(BaseCommand):
         for current in each_tenant(tenants):
             seen.add(current.pk)
             with transaction.atomic():
-                report = audit_chain_verify(checkpoint=checkpoints.latest.get(current.pk))
+                report = audit_chain_verify(checkpoints=checkpoints.heads(current.pk))
             if not report.ok:
                 broken += 1
                 self.stderr.write(
-                    f"{current.slug}: chain broken at event #{report.broken_at} ({report.reason})"
+                    f"{current.slug}: chain {report.chain} broken at event "
+                    f"#{report.broken_at} ({report.reason})"
                 )
-            elif report.checkpoint is None:
-                self.stdout.write(
-                    f"{current.slug}: {report.events} events, chain intact (no checkpoint yet)"
-                )
+                continue
+            intact = f"{current.slug}: {report.events} events in {len(report.chains)} chain(s)"
+            anchored = report.checkpoints
+            if not anchored:
+                self.stdout.write(f"{intact}, chain intact (no checkpoint yet)")
             else:
+                newest = max(anchored, key=lambda c: c.line)
                 self.stdout.write(
-                    f"{current.slug}: {report.events} events, chain intact, matches the "
-                    f"checkpoint of {report.checkpoint.at} (#{report.checkpoint.seq})"
+                    f"{intact}, chain intact, matches the checkpoint of {newest.at} "
+                    f"({len(anchored)} chain head(s) anchored)"
                 )
         if not tenant:
             # A checkpointed chain can only vanish with its tenant if its events went first.
-            for gone in sorted(set(checkpoints.latest) - seen):
+            for gone in sorted(checkpoints.tenants - seen):
                 broken += 1
-                checkpoint = checkpoints.latest[gone]
+                heads = checkpoints.heads(gone).values()
+                newest = max(heads, key=lambda c: c.line)
                 self.stderr.write(
                     f"tenant #{gone}: missing from the database, but its checkpoint of "
-                    f"{checkpoint.at} counted {checkpoint.count} events"
+                    f"{newest.at} counted {sum(c.count for c in heads)} events"
                 )
         if checkpoints.problems:
             raise CommandError(
