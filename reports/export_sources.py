@@ -46,6 +46,7 @@ from .preferences import report_settings
 from .services import report_export_record
 
 REPORT, CUSTOMERS, SELECTION, CONSENT_BATCH = "report", "customers", "selection", "consent_batch"
+AUDIT = "audit"  # the audit log's entries, as the audit page filters them
 PDF = "application/pdf"
 CONTENT_TYPES = {**exports.CONTENT_TYPES, "pdf": PDF, "labels": PDF}
 EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "pdf": "pdf", "labels": "pdf"}
@@ -55,12 +56,14 @@ PERMS = {
     CUSTOMERS: Perm.REGISTRY_VIEW,
     SELECTION: Perm.REGISTRY_VIEW,
     CONSENT_BATCH: Perm.CONSENT_REQUEST,
+    AUDIT: Perm.AUDIT_VIEW,
 }
 FORMATS = {
     REPORT: ("csv", "xlsx", "pdf", "labels"),
     CUSTOMERS: ("csv", "xlsx"),
     SELECTION: ("csv", "xlsx"),
     CONSENT_BATCH: ("csv",),
+    AUDIT: ("csv",),
 }
 _CUSTOMER_WIDTHS = (12, 36, 16, 32, 18, 18, 40, 20, 12, 14)
 
@@ -105,6 +108,10 @@ def plan(
     if source == SELECTION:
         customers = selection_of(user).prefetch_related(_head_office())
         return None, _customers_plan(SELECTION, fmt, customers, tenant, "customers-selection")
+    if source == AUDIT:
+        from .audit_export import audit_plan
+
+        return audit_plan(fmt=fmt, criteria=criteria, tenant=tenant)
     return _batch_plan(fmt=fmt, key=key, tenant=tenant)
 
 

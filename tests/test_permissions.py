@@ -180,6 +180,12 @@ CASES = [
     Case("POST", "/settings/webhooks/{webhook_a}/deliveries/{webhook_delivery_a}/replay/",
          page(302, 403, 403, 403, 404)),
     Case("GET",  "/audit/",                                    page(200, 200, 403, 403, 200)),
+    # The audit page's filters and its CSV export (tests/audit/test_audit_page.py): audit.view;
+    # tenant-less, so Charlie gets his own tenant's entries (never A's).
+    Case("GET",  "/audit/",                                    page(200, 200, 403, 403, 200),
+         data={"action": "customer.created", "who": "system"}),
+    Case("GET",  "/reports/audit-log/export/",                 page(200, 200, 403, 403, 200)),
+    Case("POST", "/reports/audit-log/export/",                 page(405, 405, 403, 403, 405)),
     # The customer list, export, own selection and saved lists (tests/customers/test_list_views.py).
     # Tenant-less: Charlie gets his own tenant's. The selection is one's own working set, so
     # changing it needs only registry.view; a saved list is its owner's to delete.

@@ -141,8 +141,19 @@ def contact_delete(*, contact: Contact, actor: Actor, user=None) -> Contact:
     numbers in the tenant's free text.
     """
     _require_live(contact)
+    # The customers it belonged to (ids), so each card's history tells of the deletion
+    # even after the tombstone is unlinked.
+    customer_ids = sorted(
+        CustomerContact.objects.filter(contact=contact).values_list("customer_id", flat=True)
+    )
     pii.erase(contact, actor=actor)
     Contact.objects.filter(pk=contact.pk).update(updated_by=signed_in(user))
     contact.refresh_from_db()
-    audit_record(action="contact.deleted", actor=actor, object_type="contact", object_id=contact.pk)
+    audit_record(
+        action="contact.deleted",
+        actor=actor,
+        object_type="contact",
+        object_id=contact.pk,
+        data={"customers": customer_ids},
+    )
     return contact

@@ -96,10 +96,11 @@ def test_audit_filter_updates_the_rows_with_htmx(page, live_personas):
     page.get_by_role("link", name="Audit log").click()
     rows = page.locator("#audit-rows tbody tr")
     expect(rows).to_have_count(2)
-    page.get_by_label("Action").fill("api_key")
+    # A select of known actions by their labels (issue 14, item 10); a change filters.
     with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true"):
-        page.get_by_label("Action").press("Enter")
+        page.get_by_label("Action").select_option(label="API key created")
     expect(rows).to_have_count(1)
-    expect(rows).to_contain_text("api_key.created")
+    expect(rows).to_contain_text("created the API key")
+    expect(rows).to_contain_text("api_key.created")  # the stored entry, under Details
     expect(page).to_have_url(re.compile(r"/audit/\?.*action=api_key"))
     expect(page.get_by_role("heading", level=1)).to_have_count(1)  # rows swapped, not nested
