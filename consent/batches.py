@@ -3,13 +3,15 @@
 A batch is started in one transaction: the batch row, one item per customer (written by
 the database, ``INSERT … SELECT``, never a Python object per customer) and one audit
 entry; the task is sent after commit. A worker then takes the PENDING items in chunks of
-:data:`CHUNK_SIZE`, each chunk in one transaction, and asks every customer through the
-same ``consent_request_create`` as a single request. See consent/README.md, "Batches".
+:data:`CHUNK_SIZE`, each chunk in one transaction, and asks its customers set-based
+(consent.batch_chunk) by the rule functions ``consent_request_create`` uses for a single
+request. See consent/README.md, "Batches".
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,12 +26,14 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actors import Actor
 from audit.services import audit_record
+from config.bulk import update_rows
 from customers.models import Customer, CustomerStatus
 from notifications.models import Status as MessageStatus
 from tenancy.context import require_tenant
 from tenancy.memo import batch_reads
 
 from . import selectors
+from .batch_chunk import NO_ADDRESS, ItemResult, chunk_ask
 from .models import (
     BatchOutcome,
     BatchSource,
@@ -63,7 +67,6 @@ ERRORS = {
     "invalid": _("The request could not be created"),
     "open_request": _("Already asked, no answer yet"),
 }
-_NO_ADDRESS = {Channel.EMAIL.value: "no_email", Channel.SMS.value: "no_mobile", ANY: "no_address"}
 
 _ITEM_TABLE = ConsentBatchItem._meta.db_table
 _MAX_ID = 2**63  # ids are bigints; anything else matches no customer
@@ -258,13 +261,20 @@ def _finish(batch_id: int, actor: Actor) -> bool:
 
 
 @transaction.atomic
-def consent_batch_chunk(*, batch_id: int, limit: int | None = None) -> bool:
+def consent_batch_chunk(
+    *, batch_id: int, limit: int | None = None, one_by_one: bool = False
+) -> bool:
     """Ask the next ``limit`` waiting customers of the batch; True while more wait.
 
     Safe to run twice and side by side: the chunk's items are claimed with
     ``FOR UPDATE SKIP LOCKED`` among those still PENDING, and each leaves PENDING in
     this same transaction, so an item already SENT, SKIPPED or FAILED is never asked
     again and two workers never take the same item.
+
+    The chunk is asked set-based (consent.batch_chunk: a few statements for all of its
+    customers). ``one_by_one`` asks each through ``consent_request_create`` instead: the
+    reference the set-based path is tested against (tests/consent/test_batch_setbased.py)
+    and the benchmark's baseline.
     """
     limit = limit or CHUNK_SIZE
     batch = ConsentBatch.objects.filter(pk=batch_id).first()
@@ -284,40 +294,16 @@ def consent_batch_chunk(*, batch_id: int, limit: int | None = None) -> bool:
     if not claimed:
         _finish(batch_id, actor)
         return False
-    # The terms and settings every request reads, read once for the chunk.
-    with batch_reads():
-        customers = Customer.objects.in_bulk([customer_id for _pk, customer_id in claimed])
-        # A language without terms fails its customers without an attempt each.
-        default_language = require_tenant().default_language
-        languages = {c.language or default_language for c in customers.values()}
-        has_terms = {lang: selectors.terms_current(language=lang) is not None for lang in languages}
-        items = []
-        counts = {BatchOutcome.SENT: 0, BatchOutcome.SKIPPED: 0, BatchOutcome.FAILED: 0}
-        for item_pk, customer_id in claimed:
-            item = ConsentBatchItem(pk=item_pk, request=None, error="")
-            customer = customers.get(customer_id)
-            if customer is None or customer.status == CustomerStatus.ANONYMIZED:
-                item.outcome, item.error = BatchOutcome.FAILED, "invalid"
-            elif not has_terms.get(customer.language or default_language):
-                item.outcome, item.error = BatchOutcome.FAILED, "no_terms"
-            else:
-                try:
-                    request, _token = consent_request_create(
-                        customer=customer, channel=batch.channel, actor=actor, batch=batch
-                    )
-                except NoAddressError:
-                    item.outcome, item.error = BatchOutcome.SKIPPED, _NO_ADDRESS[batch.channel]
-                except OpenRequestExists:
-                    # Not asked twice at once (the request that waits is not the batch's:
-                    # its message is not counted among the batch's).
-                    item.outcome, item.error = BatchOutcome.SKIPPED, "open_request"
-                except ValidationError as exc:
-                    item.outcome, item.error = BatchOutcome.FAILED, _error_code(exc)
-                else:
-                    item.outcome, item.request = BatchOutcome.SENT, request
-            counts[item.outcome] += 1
-            items.append(item)
-    ConsentBatchItem.objects.bulk_update(items, ["outcome", "request", "error"])
+    if one_by_one:
+        results = _ask_one_by_one(batch, claimed, actor)
+    else:
+        results = chunk_ask(batch=batch, claimed=claimed)
+    update_rows(
+        ConsentBatchItem,
+        ["outcome", "request", "error"],
+        [(r.item_id, r.outcome, r.request_id, r.error) for r in results],
+    )
+    counts = Counter(r.outcome for r in results)
     ConsentBatch.objects.filter(pk=batch_id).update(
         sent=F("sent") + counts[BatchOutcome.SENT],
         skipped=F("skipped") + counts[BatchOutcome.SKIPPED],
@@ -326,6 +312,43 @@ def consent_batch_chunk(*, batch_id: int, limit: int | None = None) -> bool:
     if len(claimed) < limit:
         return not _finish(batch_id, actor) and _waiting(batch_id)
     return True
+
+
+def _ask_one_by_one(batch: ConsentBatch, claimed, actor: Actor) -> list[ItemResult]:
+    """Each customer through ``consent_request_create`` in its own savepoint (the path
+    before issue 13, kept as the reference and the baseline)."""
+    # The terms and settings every request reads, read once for the chunk.
+    with batch_reads():
+        customers = Customer.objects.in_bulk([customer_id for _pk, customer_id in claimed])
+        # A language without terms fails its customers without an attempt each.
+        default_language = require_tenant().default_language
+        languages = {c.language or default_language for c in customers.values()}
+        has_terms = {lang: selectors.terms_current(language=lang) is not None for lang in languages}
+        results = []
+        for item_pk, customer_id in claimed:
+            result = ItemResult(item_id=item_pk, customer_id=customer_id)
+            customer = customers.get(customer_id)
+            if customer is None or customer.status == CustomerStatus.ANONYMIZED:
+                result.outcome, result.error = BatchOutcome.FAILED, "invalid"
+            elif not has_terms.get(customer.language or default_language):
+                result.outcome, result.error = BatchOutcome.FAILED, "no_terms"
+            else:
+                try:
+                    request, _token = consent_request_create(
+                        customer=customer, channel=batch.channel, actor=actor, batch=batch
+                    )
+                except NoAddressError:
+                    result.outcome, result.error = BatchOutcome.SKIPPED, NO_ADDRESS[batch.channel]
+                except OpenRequestExists:
+                    # Not asked twice at once (the request that waits is not the batch's:
+                    # its message is not counted among the batch's).
+                    result.outcome, result.error = BatchOutcome.SKIPPED, "open_request"
+                except ValidationError as exc:
+                    result.outcome, result.error = BatchOutcome.FAILED, _error_code(exc)
+                else:
+                    result.outcome, result.request_id = BatchOutcome.SENT, request.pk
+            results.append(result)
+    return results
 
 
 @transaction.atomic

@@ -35,27 +35,35 @@ DELIVERY_STATUS = {
 }
 
 
+TEMPLATE = "consent_request"  # notifications/consent_request.<channel>.txt
+
+
+def request_message_context(request: ConsentRequest, *, tenant, link: str) -> dict:
+    """What the message of ``request`` says (also the set-based batch chunk's, so that the
+    two cannot drift): an SMS request needs its reply code assigned already or assigns it."""
+    with override(request.language):
+        expires = formats.date_format(timezone.localtime(request.expires_at), "DATE_FORMAT")
+    return {
+        "name": request.customer.name,
+        "tenant_name": tenant.name,
+        "link": link,
+        "expires": expires,
+        **reply_context(request),  # SMS: "JA K7QX" / "NEJ K7QX" (consent.replies)
+    }
+
+
 def request_dispatch(request: ConsentRequest, *, link: str = "") -> None:
     """Queue the email or SMS for a new request (inside consent_request_create's transaction).
 
     A tenant without an SMS subscription gets notifications.SmsNotEnabled (a
     ValidationError), which rolls the request back: a clear error, never a silent skip.
     """
-    tenant = require_tenant()
-    with override(request.language):
-        expires = formats.date_format(timezone.localtime(request.expires_at), "DATE_FORMAT")
     message_queue(
         channel=request.channel,
         to=request.destination,
         language=request.language,
-        template="consent_request",
-        context={
-            "name": request.customer.name,
-            "tenant_name": tenant.name,
-            "link": link,
-            "expires": expires,
-            **reply_context(request),  # SMS: "JA K7QX" / "NEJ K7QX" (consent.replies)
-        },
+        template=TEMPLATE,
+        context=request_message_context(request, tenant=require_tenant(), link=link),
         customer=request.customer,
         reference=f"{REFERENCE_PREFIX}{request.pk}",
     )

@@ -232,7 +232,15 @@ def _state_requested(customer, request: ConsentRequest) -> None:
 # Requests
 
 
-def _pick_channel(customer, channel: str) -> tuple[str, str]:
+# The rules of one request, shared by consent_request_create and the set-based batch chunk
+# (consent/batch_chunk.py), so that the two paths cannot drift apart.
+
+REQUESTED = "consent.requested"  # the audit action of a new request
+
+
+def request_channel(customer, channel: str) -> tuple[str, str]:
+    """(channel, destination) of a request by ``channel`` (email, sms or any) to ``customer``
+    (anything with ``email`` and ``mobile``): email first when "any"."""
     email, mobile = (customer.email or "").strip(), (customer.mobile or "").strip()
     if channel == Channel.EMAIL:
         if email:
@@ -249,6 +257,33 @@ def _pick_channel(customer, channel: str) -> tuple[str, str]:
             return Channel.SMS, mobile
         raise ValidationError({"channel": _("The customer has neither email nor mobile number.")})
     raise ValidationError({"channel": _("Choose email, sms or any.")})
+
+
+def request_language(customer, tenant, language: str | None = None) -> str:
+    """The request's language: the one asked for, else the customer's, else the tenant's."""
+    return language or customer.language or tenant.default_language
+
+
+def request_expiry(now):
+    """When a request created ``now`` stops being answerable (the tenant's setting)."""
+    return now + timedelta(days=selectors.request_valid_days())
+
+
+def request_token_hash(request_id: int) -> tuple[str, str]:
+    """(first token, its stored hash) of request ``request_id``: the token is derived from
+    the id (consent.tokens), and only the hash is stored."""
+    token = tokens.request_token(request_id, tokens.FIRST)
+    return token, selectors.token_hash(token)
+
+
+def requested_audit_data(*, customer_id: int, channel: str, language: str, terms) -> dict:
+    """What the audit entry of a new request says: ids, channel, language, version only."""
+    return {
+        "customer_id": customer_id,
+        "channel": channel,
+        "language": language,
+        "terms_version": terms.version,
+    }
 
 
 class NoAddressError(ValidationError):
@@ -290,9 +325,17 @@ def _lock_customer(customer) -> None:
     """Serialise request creation per customer until the transaction ends, so that of two
     concurrent requests the second sees the first (an advisory lock rather than a row lock:
     it holds up no edit of the customer and no row that refers to it)."""
+    lock_customers([customer.pk])
+
+
+def lock_customers(customer_ids) -> None:
+    """:func:`_lock_customer` for many customers in one statement, in key order (two
+    chunks locking overlapping customers then wait for each other instead of deadlocking)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_CLASS, customer.pk % 2_147_483_647]
+            "SELECT pg_advisory_xact_lock(%s, k) FROM (SELECT DISTINCT (id %% 2147483647)::int "
+            "AS k FROM unnest(%s::bigint[]) AS id ORDER BY 1) AS keys",
+            [_LOCK_CLASS, list(customer_ids)],
         )
 
 
@@ -326,20 +369,19 @@ def consent_request_create(
     if (waiting := open_request_of(customer)) is not None:
         raise OpenRequestExists(waiting)
     try:
-        channel, destination = _pick_channel(customer, channel)
+        channel, destination = request_channel(customer, channel)
     except ValidationError as exc:
         if channel in (Channel.EMAIL, Channel.SMS, "any"):
             raise NoAddressError(exc.message_dict) from None
         raise
-    language = language or customer.language or tenant.default_language
+    language = request_language(customer, tenant, language)
     if language not in LANGUAGES:
         raise ValidationError({"language": _("Choose one of the offered languages.")})
     terms = selectors.terms_current(language=language)
     if terms is None:
         raise NoTermsError({"language": _("No consent text is published in this language yet.")})
-    # The id first: the token is derived from it (consent.tokens), and only its hash is stored.
     request_id = _next_id(ConsentRequest)
-    token = tokens.request_token(request_id, tokens.FIRST)
+    token, token_hash = request_token_hash(request_id)
     now = timezone.now()
     request = ConsentRequest.objects.create(
         pk=request_id,
@@ -349,9 +391,9 @@ def consent_request_create(
         destination=destination,
         language=language,
         terms=terms,
-        token_hash=selectors.token_hash(token),
+        token_hash=token_hash,
         status=RequestStatus.QUEUED,
-        expires_at=now + timedelta(days=selectors.request_valid_days()),
+        expires_at=request_expiry(now),
         created_at=now,
         created_by=actor.signed_in_user(),
         actor_type=actor.type,
@@ -360,16 +402,13 @@ def consent_request_create(
     )
     _state_requested(customer, request)
     audit_record(
-        action="consent.requested",
+        action=REQUESTED,
         actor=actor,
         object_type="consent.request",
         object_id=request.pk,
-        data={
-            "customer_id": customer.pk,
-            "channel": channel,
-            "language": language,
-            "terms_version": terms.version,
-        },
+        data=requested_audit_data(
+            customer_id=customer.pk, channel=channel, language=language, terms=terms
+        ),
     )
     request_dispatch(request, link=tokens.link_marker(request.pk, tokens.FIRST))
     return request, token

@@ -1,0 +1,145 @@
+"""Queueing many messages at once (a consent batch chunk): ``message_queue``'s rules, set-based.
+
+``services.message_queue`` renders, counts an SMS against the monthly cap, inserts and
+enqueues one message per call. A chunk of a consent batch queues hundreds: here the cap is
+taken for all of a chunk's SMS in one UPDATE (:func:`sms_month_take_many`), the messages
+are rendered per message in their own language but written in one INSERT, and their send
+tasks go to the broker after the commit over one connection. Nothing is sent for a chunk
+that rolls back (the tasks are sent from ``on_commit``), and a task lost between the commit
+and the broker is re-sent by the sweep, like any queued message (``sweep.py``).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.template import Context
+from django.template.loader import get_template
+from django.utils import timezone, translation
+
+from tenancy.context import require_tenant
+
+from .models import Channel, NotificationSettings, OutboundMessage
+from .selectors import notification_settings
+from .services import SmsNotEnabled
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to queue: what ``message_queue`` takes, by id where it takes objects."""
+
+    channel: str
+    to: str
+    language: str
+    context: dict
+    customer_id: int | None = None
+    reference: str = ""
+
+
+def sms_month_take_many(count: int) -> int:
+    """Count up to ``count`` SMS against this month's cap; return how many it allows.
+
+    ``services._sms_month_take`` for ``count`` messages in one statement: the settings row
+    is locked until the caller's transaction ends (so two chunks cannot both take the last
+    ones), and a rollback gives the count back. The first of the caller's SMS get the
+    allowance, as they would one by one in the same order.
+    """
+    if count <= 0:
+        return 0
+    tenant = require_tenant()
+    month = timezone.localdate(timezone=zoneinfo.ZoneInfo(tenant.time_zone)).replace(day=1)
+    table = NotificationSettings._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH current AS (
+                SELECT id, sms_monthly_cap AS cap,
+                       CASE WHEN sms_month = %(month)s THEN sms_month_count ELSE 0 END AS used
+                  FROM {table} WHERE tenant_id = %(tenant)s FOR UPDATE
+            ), granted AS (
+                SELECT id, used, CASE WHEN cap IS NULL THEN %(count)s
+                                      ELSE LEAST(%(count)s, GREATEST(cap - used, 0)) END AS n
+                  FROM current
+            )
+            UPDATE {table} s SET sms_month = %(month)s, sms_month_count = g.used + g.n
+              FROM granted g WHERE s.id = g.id AND g.n > 0
+            RETURNING g.n
+            """,  # noqa: S608 - the model's table name only
+            {"month": month, "tenant": tenant.pk, "count": count},
+        )
+        row = cursor.fetchone()
+    return row[0] if row else 0
+
+
+def _render(name: str, context: dict, cache: dict) -> str:
+    """``services.render_plain`` with the compiled template kept for the call."""
+    if name not in cache:
+        cache[name] = get_template(name).template
+    return cache[name].render(Context(context, autoescape=False))
+
+
+def message_queue_many(*, template: str, outgoing: Sequence[Outgoing]) -> list[int]:
+    """Queue ``outgoing`` (``message_queue`` for each, in one INSERT); return the ids in order.
+
+    Each message is rendered from ``notifications/<template>.<channel>.txt`` in its own
+    language, as ``message_queue`` renders it. The caller has taken the cap for the SMS
+    among them (:func:`sms_month_take_many`); an SMS for a tenant without the subscription
+    raises ``SmsNotEnabled`` for all, as it would for the first of them one by one.
+    """
+    if not outgoing:
+        return []
+    if any(o.channel == Channel.SMS for o in outgoing) and not notification_settings().sms_enabled:
+        raise SmsNotEnabled()
+    tenant = require_tenant()
+    now = timezone.now()
+    templates: dict = {}
+    messages = []
+    # Grouped by language: one translation switch per language, not per message.
+    by_language: dict[str, list[int]] = {}
+    for i, item in enumerate(outgoing):
+        by_language.setdefault(item.language, []).append(i)
+    rendered: dict[int, tuple[str, str]] = {}
+    for language, indexes in by_language.items():
+        with translation.override(language):
+            for i in indexes:
+                item = outgoing[i]
+                name = f"notifications/{template}.{item.channel}.txt"
+                body = _render(name, item.context, templates).strip()
+                subject = ""
+                if item.channel == Channel.EMAIL:
+                    name = f"notifications/{template}.subject.txt"
+                    subject = " ".join(_render(name, item.context, templates).split())
+                rendered[i] = (body, subject)
+    for i, item in enumerate(outgoing):
+        body, subject = rendered[i]
+        messages.append(
+            OutboundMessage(
+                tenant=tenant,
+                customer_id=item.customer_id,
+                channel=item.channel,
+                destination=item.to,
+                language=item.language,
+                template=template,
+                subject=subject,
+                body=body,
+                reference=item.reference,
+                queued_at=now,
+            )
+        )
+    ids = [m.pk for m in OutboundMessage.objects.bulk_create(messages)]
+    tenant_id = tenant.pk
+    transaction.on_commit(lambda: messages_enqueue(ids, tenant_id=tenant_id))
+    return ids
+
+
+def messages_enqueue(ids: Sequence[int], *, tenant_id: int) -> None:
+    """Send the send tasks of messages ``ids`` to the broker over one connection (call it
+    after the commit: ``message_queue_many`` does)."""
+    from .tasks import send_message
+
+    with send_message.app.producer_or_acquire() as producer:
+        for pk in ids:
+            send_message.apply_async(args=[pk], kwargs={"tenant_id": tenant_id}, producer=producer)
