@@ -1,15 +1,19 @@
-"""A real Celery worker for the fan-out benchmark, started as a separate process.
+"""A real Celery worker for the benchmarks (and the pacing test), started as a separate process.
 
-    python -m benchmarks.fanout_worker QUEUE CONCURRENCY
+    python -m benchmarks.fanout_worker QUEUE CONCURRENCY [POOL]
 
-Environment: BENCH_DB_NAME (the benchmark's throwaway database), BENCH_TWILIO_URL (the
-:class:`benchmarks.fake_twilio.FakeTwilioServer`), BENCH_REDIS_COUNTER (the key the
-no-op task counts in). Everything else is the product's own code and settings: the
-worker differs only in where the database lives and where Twilio's API answers.
+POOL is ``prefork`` (default) or ``threads`` (the sending queue's pool). Environment:
+BENCH_DB_NAME (the benchmark's throwaway database, or the test database), BENCH_TWILIO_URL
+(the :class:`benchmarks.fake_twilio.FakeTwilioServer`, optional), BENCH_REDIS_COUNTER (the
+key the no-op task counts in), BENCH_SETTINGS (optional JSON object of settings to set,
+e.g. the test settings' SMS backend swapped for one another process can read).
+Everything else is the product's own code and settings: the worker differs only in where
+the database lives and where Twilio's API answers.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 
@@ -38,10 +42,17 @@ def _use_benchmark_database() -> None:
         settings.DATABASES[alias]["NAME"] = name
 
 
+def _apply_settings() -> None:
+    for name, value in json.loads(os.environ.get("BENCH_SETTINGS") or "{}").items():
+        setattr(settings, name, value)
+
+
 def _point_twilio_at_fake() -> None:
     from twilio.http.http_client import TwilioHttpClient
 
-    fake = os.environ["BENCH_TWILIO_URL"]
+    fake = os.environ.get("BENCH_TWILIO_URL")
+    if not fake:
+        return
     real_request = TwilioHttpClient.request
 
     def request(self, method, url, *args, **kwargs):
@@ -52,7 +63,9 @@ def _point_twilio_at_fake() -> None:
 
 def main(argv: list[str]) -> None:
     queue, concurrency = argv[0], argv[1]
+    pool = argv[2] if len(argv) > 2 else "prefork"
     _use_benchmark_database()
+    _apply_settings()
     _point_twilio_at_fake()
     from config.celery import app
 
@@ -65,7 +78,7 @@ def main(argv: list[str]) -> None:
             "--concurrency",
             concurrency,
             "--pool",
-            "prefork",
+            pool,
             "--loglevel",
             "WARNING",
             "--without-gossip",

@@ -14,6 +14,9 @@ from __future__ import annotations
 import logging
 import re
 import smtplib
+import threading
+import time
+from contextlib import suppress
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,18 +25,63 @@ from django.core import mail
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F
+from django.db.models.signals import post_delete, post_save
 from django.urls import reverse
 from django.utils import timezone
 
-from tenancy.context import require_tenant
+from tenancy.context import SET_SQL, require_tenant
 
 from . import late
 from .backends import CannotTell, SendError, get_sms_backend
-from .models import Channel, OutboundMessage, ProviderRoute, Status
+from .models import Channel, NotificationSettings, OutboundMessage, ProviderRoute, Status
+from .pacing import Limit, pacing_reserve, tenant_limit
 from .selectors import notification_settings
 from .services import move_status
+from .signals import message_status_changed
 
 logger = logging.getLogger(__name__)
+
+
+# Kept per thread: a threads-pool worker (the sending queue's) runs many sends at once, and
+# an SMTP connection or an HTTP session must not be shared between two of them.
+_local = threading.local()
+# A kept SMTP connection idle longer than this is asked (NOOP) whether it is still open
+# before a message goes into it: servers drop idle clients after a while.
+EMAIL_IDLE_CHECK_SECONDS = 15.0
+# The tenant's send settings (rate, SMS sender), read once per process and tenant for this
+# long instead of once per message; a change made in this process is seen at once (the
+# receivers below), one made elsewhere within this time.
+SETTINGS_TTL_SECONDS = 10.0
+_settings_cache: dict[int, tuple[float, int, str]] = {}
+
+
+def _forget_settings(sender, instance, **kwargs) -> None:
+    _settings_cache.pop(instance.tenant_id, None)
+
+
+post_save.connect(_forget_settings, sender=NotificationSettings, dispatch_uid="sending.settings")
+post_delete.connect(_forget_settings, sender=NotificationSettings, dispatch_uid="sending.settings")
+
+
+def _send_settings() -> tuple[int, str]:
+    """The active tenant's (send_rate_per_second, sms_sender), cached briefly."""
+    tenant_id = require_tenant().pk
+    now = time.monotonic()
+    cached = _settings_cache.get(tenant_id)
+    if cached is None or cached[0] <= now:
+        row = notification_settings()
+        cached = (now + SETTINGS_TTL_SECONDS, row.send_rate_per_second, row.sms_sender)
+        _settings_cache[tenant_id] = cached
+    return cached[1], cached[2]
+
+
+class Paced(Exception):
+    """No send slot within ``NOTIFICATIONS_PACING_MAX_WAIT``: the task comes back after
+    ``wait`` seconds. The message is queued again; this is not an attempt."""
+
+    def __init__(self, wait: float):
+        super().__init__(f"paced: next slot in {wait:.3f} s")
+        self.wait = wait
 
 
 class TransientSendError(Exception):
@@ -63,18 +111,79 @@ def email_provider() -> str:
     return backend.rsplit(".", 2)[-2]
 
 
+def email_account() -> str:
+    """The email provider account sends are paced under: the ESP, or the SMTP server."""
+    provider = email_provider()
+    if provider == "smtp":
+        return f"smtp:{settings.EMAIL_HOST}:{settings.EMAIL_PORT}:{settings.EMAIL_HOST_USER}"
+    return provider
+
+
+def _email_connection_key() -> tuple:
+    return (
+        settings.EMAIL_BACKEND,
+        getattr(settings, "EMAIL_HOST", ""),
+        getattr(settings, "EMAIL_PORT", 0),
+        getattr(settings, "EMAIL_HOST_USER", ""),
+        getattr(settings, "EMAIL_USE_TLS", False),
+        getattr(settings, "EMAIL_USE_SSL", False),
+    )
+
+
+def _still_open(connection) -> bool:
+    smtp = getattr(connection, "connection", None)
+    if smtp is None or not hasattr(smtp, "noop"):
+        return True  # not SMTP (an ESP's HTTP session, locmem): nothing to ask
+    try:
+        return smtp.noop()[0] == 250
+    except (smtplib.SMTPException, OSError):
+        return False
+
+
+def email_connection_drop() -> None:
+    """Close this thread's kept email connection (after an error, or when settings change)."""
+    held = getattr(_local, "email", None)
+    _local.email = None
+    if held is not None:
+        with suppress(Exception):  # a dead connection may fail to say goodbye
+            held[1].close()
+
+
+def _email_connection():
+    """This thread's open email connection: Django's SMTP backend would otherwise connect
+    (and log in, and start TLS) for every message; an ESP backend keeps its HTTP session."""
+    key = _email_connection_key()
+    held = getattr(_local, "email", None)
+    now = time.monotonic()
+    if held is not None and held[0] == key:
+        connection, last_used = held[1], held[2]
+        if now - last_used < EMAIL_IDLE_CHECK_SECONDS or _still_open(connection):
+            _local.email = (key, connection, now)
+            return connection
+    email_connection_drop()
+    connection = get_connection(fail_silently=False)
+    connection.open()
+    _local.email = (key, connection, now)
+    return connection
+
+
 def _send_email(message: OutboundMessage, body: str) -> tuple[str, str]:
+    msgid = _message_id_header(message)
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.destination],
-        connection=get_connection(fail_silently=False),
     )
-    msgid = _message_id_header(message)
     email.extra_headers["Message-ID"] = msgid
     try:
-        email.send()
+        try:
+            email.connection = _email_connection()
+            email.send()
+        except BaseException:
+            # Whatever went wrong, the next message starts on a fresh connection.
+            email_connection_drop()
+            raise
     except smtplib.SMTPRecipientsRefused as exc:
         codes = {code for code, _msg in exc.recipients.values()}
         permanent = all(500 <= c < 600 for c in codes)
@@ -111,39 +220,143 @@ def _find_email(message: OutboundMessage) -> str | None:
     raise CannotTell(provider)  # SMTP and ESPs cannot be asked about one message
 
 
-def _send_sms(message: OutboundMessage, body: str) -> tuple[str, str]:
+def _send_sms(message: OutboundMessage, body: str, sender: str | None = None) -> tuple[str, str]:
     backend = get_sms_backend()
+    if sender is None:
+        sender = _send_settings()[1]
     provider_id = backend.send(
         to=message.destination,
         body=body,
-        sender=notification_settings().sms_sender,
+        sender=sender,
         status_callback=settings.SITE_URL + reverse("notifications:twilio-status"),
         key=message_key(message),
     )
     return backend.provider, provider_id
 
 
+def send_limits(channel: str, *, tenant_rate: float) -> list[Limit]:
+    """What a send of ``channel`` counts against: the tenant's own rate and the provider
+    account's (``NOTIFICATIONS_SMS_RATE_PER_SECOND``: e.g. Twilio's messages per second
+    for the account's senders; ``NOTIFICATIONS_EMAIL_RATE_PER_SECOND``)."""
+    limits = [tenant_limit(require_tenant().pk, tenant_rate)]
+    if channel == Channel.SMS:
+        account = get_sms_backend().pacing_account()
+        rate = settings.NOTIFICATIONS_SMS_RATE_PER_SECOND
+    else:
+        account, rate = email_account(), settings.NOTIFICATIONS_EMAIL_RATE_PER_SECOND
+    limits.append(Limit(f"account:{account}", rate))
+    return limits
+
+
+# The table name is our model's, every value a parameter.
+_CLAIM_SQL = (
+    f"UPDATE {OutboundMessage._meta.db_table}"  # noqa: S608
+    " SET status = %s, attempts = attempts + 1, claimed_at = %s, next_attempt_at = NULL"
+    " WHERE id = %s AND tenant_id = %s AND status = %s RETURNING *"
+)
+
+
 def _claim(message_id: int) -> OutboundMessage | None:
+    # One statement claims the message and reads it back (UPDATE ... RETURNING): the send
+    # path's only read before the provider call.
+    params = [Status.SENDING, timezone.now(), message_id, require_tenant().pk, Status.QUEUED]
+    db = transaction.get_connection()
+    if db.in_atomic_block:  # a caller's transaction (the tests): the ordinary way
+        return next(iter(OutboundMessage.objects.raw(_CLAIM_SQL, params)), None)
+    # Outside a transaction, in ONE round trip instead of four (BEGIN, the tenant variable,
+    # the UPDATE, COMMIT): PostgreSQL runs a multi-statement query as one implicit
+    # transaction, so the transaction-local tenant variable (tenancy/context.py) holds for
+    # the UPDATE and ends with it, exactly as the execute wrapper would have it (and as
+    # PgBouncer's transaction pooling needs). Values are bound by psycopg (client side).
+    db.ensure_connection()
+    with db.connection.cursor() as cursor:
+        cursor.execute(f"{SET_SQL}; {_CLAIM_SQL}", [str(params[3]), *params])
+        cursor.nextset()
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        values = dict(zip((c.name for c in cursor.description), row, strict=True))
+    fields = OutboundMessage._meta.concrete_fields
+    return OutboundMessage.from_db(
+        db.alias, [f.attname for f in fields], [values[f.column] for f in fields]
+    )
+
+
+def _unclaim(message: OutboundMessage, wait: float) -> None:
+    """Back to ``queued`` (a paced message was not sent: its attempt does not count)."""
     with transaction.atomic():
-        claimed = OutboundMessage.objects.filter(pk=message_id, status=Status.QUEUED).update(
-            status=Status.SENDING,
-            attempts=F("attempts") + 1,
-            claimed_at=timezone.now(),
-            next_attempt_at=None,
+        OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
+            status=Status.QUEUED,
+            attempts=F("attempts") - 1,
+            claimed_at=None,
+            next_attempt_at=timezone.now() + timedelta(seconds=wait),
         )
-    return OutboundMessage.objects.get(pk=message_id) if claimed else None
+
+
+def _copy_into(message: OutboundMessage, source: OutboundMessage) -> None:
+    # The caller's object as the database now has it, without reading it again.
+    for field in OutboundMessage._meta.concrete_fields:
+        setattr(message, field.attname, getattr(source, field.attname))
+
+
+# The usual case in one statement: the message, still ``sending`` (claimed by this send),
+# becomes ``sent`` and its provider route is written. Anything else (a reconcile, a message
+# another path moved meanwhile) takes the general path below, with move_status's rules.
+_SENT_SQL = (
+    "WITH moved AS ("  # noqa: S608 - table names are our models', every value a parameter
+    f" UPDATE {OutboundMessage._meta.db_table}"
+    " SET status = %(sent)s, provider = %(provider)s, provider_id = %(provider_id)s,"
+    " last_error = '', sent_at = COALESCE(sent_at, %(now)s)"
+    " WHERE id = %(id)s AND tenant_id = %(tenant)s AND status = %(sending)s RETURNING *"
+    "), route AS ("
+    f" INSERT INTO {ProviderRoute._meta.db_table}"
+    " (provider, provider_id, tenant_id, message_id, created_at)"
+    " SELECT %(provider)s, %(provider_id)s, tenant_id, id, %(now)s FROM moved"
+    " ON CONFLICT DO NOTHING"
+    ") SELECT * FROM moved"
+)
 
 
 def _record_sent(message: OutboundMessage, provider: str, provider_id: str) -> None:
+    params = {
+        "sent": Status.SENT,
+        "sending": Status.SENDING,
+        "provider": provider,
+        "provider_id": provider_id,
+        "now": timezone.now(),
+        "id": message.pk,
+        "tenant": require_tenant().pk,
+    }
+    with transaction.atomic():
+        moved = list(OutboundMessage.objects.raw(_SENT_SQL, params))
+        if moved:
+            # What move_status would announce, in the same transaction (signals.py).
+            message_status_changed.send(
+                sender=OutboundMessage, message=moved[0], old=Status.SENDING, new=Status.SENT
+            )
+    if moved:
+        _copy_into(message, moved[0])
+        return
+    _record_sent_locked(message, provider, provider_id)
+
+
+def _record_sent_locked(message: OutboundMessage, provider: str, provider_id: str) -> None:
     with transaction.atomic():
         locked = OutboundMessage.objects.select_for_update().get(pk=message.pk)
-        ProviderRoute.objects.get_or_create(
-            provider=provider,
-            provider_id=provider_id,
-            defaults={"tenant": require_tenant(), "message_id": locked.pk},
+        # A route already there (a reconcile finding a message recorded before) stays.
+        ProviderRoute.objects.bulk_create(
+            [
+                ProviderRoute(
+                    provider=provider,
+                    provider_id=provider_id,
+                    tenant=require_tenant(),
+                    message_id=locked.pk,
+                )
+            ],
+            ignore_conflicts=True,
         )
         move_status(locked, Status.SENT, provider=provider, provider_id=provider_id, last_error="")
-    message.refresh_from_db()
+    _copy_into(message, locked)
 
 
 _ADDRESS = re.compile(r"[^\s<>'\"(),;:]+@[^\s<>'\"(),;:]+|\+?\d[\d \-]{6,}\d")
@@ -204,8 +417,12 @@ def _record_failure(message: OutboundMessage, exc: SendError, *, body_ready: boo
     raise TransientSendError(error, attempts=message.attempts)
 
 
-def message_send(*, message_id: int) -> OutboundMessage:
+def message_send(*, message_id: int, paced: bool = False) -> OutboundMessage:
     """Send a queued message once. Called by the task; safe to run twice.
+
+    ``paced`` (the task): wait for a slot under the tenant's and the provider account's
+    rates (notifications/pacing.py); with none within ``NOTIFICATIONS_PACING_MAX_WAIT`` the
+    message goes back to ``queued`` and ``Paced`` tells the task when to come back.
 
     Must run with no transaction open (the claim commits before the provider is called;
     in a test's wrapping transaction it still works, but proves nothing about crashes).
@@ -216,6 +433,17 @@ def message_send(*, message_id: int) -> OutboundMessage:
     message = _claim(message_id)
     if message is None:
         return OutboundMessage.objects.get(pk=message_id)
+    rate, sender = _send_settings()
+    if paced:
+        slot = pacing_reserve(
+            send_limits(message.channel, tenant_rate=rate),
+            max_wait=settings.NOTIFICATIONS_PACING_MAX_WAIT,
+        )
+        if not slot.booked:
+            _unclaim(message, slot.wait)
+            raise Paced(slot.wait)
+        if slot.wait:
+            time.sleep(slot.wait)  # this thread's booked slot: a send thread waits, no CPU
     try:
         body = late.expand(message.body)
     except late.LateValueError as exc:
@@ -223,7 +451,7 @@ def message_send(*, message_id: int) -> OutboundMessage:
         return message
     try:
         if message.channel == Channel.SMS:
-            provider, provider_id = _send_sms(message, body)
+            provider, provider_id = _send_sms(message, body, sender)
         else:
             provider, provider_id = _send_email(message, body)
     except SendError as exc:

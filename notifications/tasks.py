@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 
 from celery import shared_task
 from django.conf import settings
+from django.db.models.signals import post_save
 
-from tenancy.context import each_tenant, require_tenant
+from tenancy.context import each_tenant, require_tenant, tenant_scope
 from tenancy.models import Tenant
-from tenancy.tasks import tenant_task
+from tenancy.tasks import TenantTask, tenant_task
 
 from .backends import get_sms_backend
-from .pacing import pacing_acquire
-from .selectors import notification_settings, pending_sms
-from .sending import TransientSendError, message_retry_due, message_send
+from .selectors import pending_sms
+from .sending import Paced, TransientSendError, message_retry_due, message_send
 from .services import message_poll
 from .sweep import message_sweep
 
@@ -39,19 +40,50 @@ def _retry(task, message_id: int, tenant_id: int, *, countdown: float) -> None:
     task.retry(args=[message_id], kwargs={"tenant_id": tenant_id}, countdown=countdown, throw=False)
 
 
+class SendTask(TenantTask):
+    """A tenant task whose tenant is looked up once per process and tenant for a few seconds
+    rather than once per message (the send path's reads are the claim and the result only).
+    A tenant deactivated elsewhere stops sending within ``TENANT_TTL_SECONDS``."""
+
+    abstract = True
+    TENANT_TTL_SECONDS = 10.0
+    _tenants: dict[int, tuple[float, Tenant]] = {}
+
+    def __call__(self, *args, tenant_id: int, **kwargs):
+        now = time.monotonic()
+        cached = self._tenants.get(tenant_id)
+        if cached is None or cached[0] <= now:
+            tenant = Tenant.objects.get(pk=tenant_id, is_active=True)
+            cached = self._tenants[tenant_id] = (now + self.TENANT_TTL_SECONDS, tenant)
+        with tenant_scope(cached[1]):
+            return self.run(*args, **kwargs)
+
+
+def _forget_tenant(sender, instance, **kwargs) -> None:
+    SendTask._tenants.pop(instance.pk, None)
+
+
+post_save.connect(_forget_tenant, sender=Tenant, dispatch_uid="notifications.send_task_tenant")
+
+
 # Priority 6 (Redis: 0 is served first, the default): a batch's next chunk, heartbeats and
 # the like are not queued behind thousands of sends (docs/benchmarks.md, consent_fanout).
-@tenant_task(bind=True, name="notifications.send_message", max_retries=None, priority=6)
+@tenant_task(
+    bind=True, base=SendTask, name="notifications.send_message", max_retries=None, priority=6
+)
 def send_message(self, message_id: int) -> str:
-    """Send a queued message. The message's ``attempts`` (not Celery's counter) limit retries."""
+    """Send a queued message. The message's ``attempts`` (not Celery's counter) limit retries.
+
+    Paced globally (notifications/pacing.py): the send waits in this thread for its slot
+    under the tenant's and the provider account's rates, or, with none soon, comes back
+    later; neither counts as an attempt, and nothing is dropped.
+    """
     tenant = require_tenant()
-    rate = notification_settings().send_rate_per_second
-    if not pacing_acquire(tenant_id=tenant.pk, rate_per_second=rate):
-        # Over the tenant's rate: come back in a moment; this does not count as an attempt.
-        _retry(self, message_id, tenant.pk, countdown=random.uniform(0.5, 2.0))
-        return "paced"
     try:
-        message = message_send(message_id=message_id)
+        message = message_send(message_id=message_id, paced=True)
+    except Paced as exc:
+        _retry(self, message_id, tenant.pk, countdown=exc.wait + random.uniform(0.0, 0.5))
+        return "paced"
     except TransientSendError as exc:
         countdown = retry_countdown(exc.attempts)
         message_retry_due(message_id=message_id, countdown=countdown)

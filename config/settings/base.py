@@ -402,6 +402,13 @@ NOTIFICATIONS_RETRY_BACKOFF_BASE = env.float("NOTIFICATIONS_RETRY_BACKOFF_BASE",
 # Must stay below CELERY_VISIBILITY_TIMEOUT, or a waiting retry is redelivered (tested).
 NOTIFICATIONS_RETRY_BACKOFF_MAX = min(900.0, CELERY_VISIBILITY_TIMEOUT / 4)
 NOTIFICATIONS_POLL_AFTER_MINUTES = env.int("NOTIFICATIONS_POLL_AFTER_MINUTES", default=15)
+# Provider account rates, sends per second across every worker (notifications/pacing.py;
+# 0: no account limit, only each tenant's own): Twilio's messages per second for the
+# account's senders, the ESP's or SMTP relay's. A send waits in its thread up to
+# NOTIFICATIONS_PACING_MAX_WAIT seconds for its slot, else its task comes back later.
+NOTIFICATIONS_SMS_RATE_PER_SECOND = env.float("NOTIFICATIONS_SMS_RATE_PER_SECOND", default=0.0)
+NOTIFICATIONS_EMAIL_RATE_PER_SECOND = env.float("NOTIFICATIONS_EMAIL_RATE_PER_SECOND", default=0.0)
+NOTIFICATIONS_PACING_MAX_WAIT = env.float("NOTIFICATIONS_PACING_MAX_WAIT", default=5.0)
 # The sweep (notifications/sweep.py): a message queued this long past its due time lost
 # its task and is sent a new one; a claim this old belongs to a worker that died mid-send
 # (far longer than any provider call may take: TWILIO_TIMEOUT_SECONDS, the SMTP timeout).

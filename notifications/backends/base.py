@@ -35,6 +35,10 @@ class SmsStatus:
 class BaseSmsBackend:
     provider = "base"
 
+    def pacing_account(self) -> str:
+        """The provider account whose rate limit this backend's sends count against."""
+        return self.provider
+
     def send(
         self, *, to: str, body: str, sender: str = "", status_callback: str = "", key: str = ""
     ) -> str:

@@ -21,19 +21,37 @@ def _queues_option(command: list[str] | str) -> set[str]:
     return {LEGACY_QUEUE}  # Celery's own default when no queue is named
 
 
+def _procfile_workers() -> dict[str, str]:
+    """`make run`'s Celery workers: Procfile process name → command."""
+    lines = re.findall(r"^(\w+):(.*)$", (BASE_DIR / "Procfile").read_text(), re.M)
+    return {name: command for name, command in lines if "celery -A config worker" in command}
+
+
 def _procfile_worker_queues() -> set[str]:
-    line = re.search(r"^worker:(.*)$", (BASE_DIR / "Procfile").read_text(), re.M)
-    assert line, "Procfile has no worker"
-    return _queues_option(line.group(1))
+    workers = _procfile_workers()
+    assert workers, "Procfile has no worker"
+    return set().union(*(_queues_option(command) for command in workers.values()))
 
 
-def _compose_queues() -> dict[str, set[str]]:
+def _pool_option(command: list[str] | str) -> str:
+    parts = command.split() if isinstance(command, str) else [str(p) for p in command]
+    for flag in ("--pool", "-P"):
+        if flag in parts:
+            return parts[parts.index(flag) + 1]
+    return "prefork"
+
+
+def _compose_workers() -> dict[str, list[str]]:
     services = yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())["services"]
     return {
-        name: _queues_option(spec["command"])
+        name: spec["command"]
         for name, spec in services.items()
         if " ".join(map(str, spec.get("command", []))).startswith("celery -A config worker")
     }
+
+
+def _compose_queues() -> dict[str, set[str]]:
+    return {name: _queues_option(command) for name, command in _compose_workers().items()}
 
 
 @pytest.fixture
@@ -63,8 +81,18 @@ def test_the_routes_name_registered_tasks_only():
     assert set(TASK_QUEUES) <= set(_registered_tasks())
 
 
-def test_make_run_has_one_worker_for_every_queue_including_the_old_default():
+def test_make_run_has_a_worker_for_every_queue_including_the_old_default():
     assert _procfile_worker_queues() == {*QUEUES, LEGACY_QUEUE}
+
+
+def test_sends_run_on_a_threads_pool_everything_else_on_prefork():
+    """Sends wait on providers (I/O): threads; the rest is CPU-bound work: processes."""
+    workers = {**_procfile_workers(), **_compose_workers()}
+    for name, command in workers.items():
+        queues = _queues_option(command)
+        expected = "threads" if queues == {"sending"} else "prefork"
+        assert "sending" not in queues or queues == {"sending"}, name
+        assert _pool_option(command) == expected, name
 
 
 def test_compose_has_a_worker_service_per_queue():

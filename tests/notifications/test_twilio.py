@@ -159,18 +159,26 @@ def test_polling_leaves_recent_messages_alone(personas):
 
 
 @responses.activate
-def test_one_client_per_process_with_a_timeout(personas, settings):
-    """The client (and its HTTP session to Twilio) is reused between messages."""
+def test_one_client_per_thread_with_a_timeout(personas, settings):
+    """The client (and its HTTP session to Twilio) is reused between a thread's messages;
+    another send thread (the sending queue's threads pool) has its own."""
+    import threading
+
     from notifications.backends import twilio
 
     settings.TWILIO_TIMEOUT_SECONDS = 7.5
-    twilio._client_for.cache_clear()
     responses.post(TWILIO_MESSAGES_URL, json=twilio_message_json(SID), status=201)
     responses.post(TWILIO_MESSAGES_URL, json=twilio_message_json("SM" + "b" * 32), status=201)
     first, second = _queue(personas), _queue(personas)
     with tenant_context(personas.tenant_a):
         message_send(message_id=first.pk)
+        client = twilio._client()
         message_send(message_id=second.pk)
-    assert twilio._client_for.cache_info().misses == 1
-    assert twilio._client().http_client.timeout == 7.5
+    assert twilio._client() is client
+    assert client.http_client.timeout == 7.5
     assert len(responses.calls) == 2
+    other = []
+    thread = threading.Thread(target=lambda: other.append(twilio._client()))
+    thread.start()
+    thread.join()
+    assert other[0] is not client
