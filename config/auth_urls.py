@@ -3,10 +3,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from config.views import LoginView
+from tenancy.views_mfa import mfa_verify
 
 urlpatterns = [
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("two-factor/", mfa_verify, name="mfa-verify"),
     path(
         "password-reset/",
         auth_views.PasswordResetView.as_view(

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as L
 
 from audit.describe import action
 
+# The two-factor entries (mfa.*) read as sentences too.
+from . import mfa_audit_text  # noqa: F401
 from .models import ApiKeyScope, ReferenceRegister, Tenant
 from .roles import Role
 

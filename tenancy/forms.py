@@ -50,6 +50,7 @@ class TenantSettingsForm(forms.ModelForm):
             "fiscal_year_end_day",
             "brand_colour",
             "logo",
+            "require_mfa",
         ]
         widgets = {"brand_colour": forms.TextInput(attrs={"placeholder": "#1a6b4f", "size": 8})}
 

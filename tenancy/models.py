@@ -67,6 +67,15 @@ class Tenant(models.Model):
         max_length=200,
         help_text=_("PNG or JPEG, at most 500 kB. Shown on the pages your customers see."),
     )
+    # Two-factor sign-in for the roles that can export and erase everything (tenancy/mfa.py).
+    require_mfa = models.BooleanField(
+        _("require two-factor sign-in for administrators and bookkeepers"),
+        default=False,
+        db_default=False,  # old code still running during a deploy inserts tenants without it
+        help_text=_(
+            "They must set up an authenticator app and enter a code from it each time they sign in."
+        ),
+    )
 
     class Meta:
         verbose_name = _("tenant")

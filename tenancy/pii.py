@@ -22,6 +22,7 @@ pii.register(
     created_at=ND,
     brand_colour=ND,
     logo=ND,
+    require_mfa=ND,
 )
 pii.register(Membership, id=ND, user=ND, tenant=ND, role=ND, is_active=ND, created_at=ND)
 pii.register(
@@ -83,3 +84,24 @@ pii.register(
     last_name=personal(Scrub.BLANK, note=_staff),
     email=personal(Scrub.BLANK, note=_staff),
 )
+
+# Two-factor sign-in (tenancy/mfa.py): staff accounts' devices, removed with the account
+# (CASCADE) or by a reset. Secrets, but no personal data; the device names are ours.
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken  # noqa: E402
+from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
+
+_device = {
+    "id": ND,
+    "user": ND,
+    "name": ND,
+    "confirmed": ND,
+    "created_at": ND,
+    "last_used_at": ND,
+    "throttling_failure_timestamp": ND,
+    "throttling_failure_count": ND,
+}
+pii.register(
+    TOTPDevice, **_device, key=ND, step=ND, t0=ND, digits=ND, tolerance=ND, drift=ND, last_t=ND
+)
+pii.register(StaticDevice, **_device)
+pii.register(StaticToken, id=ND, device=ND, token=ND)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from .models import ApiKey, Membership, ReferenceEntry
 
@@ -35,11 +35,16 @@ def reference_entries(register: str, *, active_only: bool = False) -> QuerySet[R
 
 
 def members_of_current_tenant() -> QuerySet[Membership]:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     from .context import require_tenant
 
+    # has_mfa: the Users page shows who signed up for two-factor sign-in (tenancy/mfa.py).
+    app = TOTPDevice.objects.filter(user_id=OuterRef("user_id"), confirmed=True)
     return (
         Membership.objects.filter(tenant=require_tenant())
         .select_related("user")
+        .annotate(has_mfa=Exists(app))
         .order_by("-is_active", "user__email")
     )
 

@@ -259,6 +259,7 @@ TENANT_SETTINGS_FIELDS = (
     "fiscal_year_end_day",
     "brand_colour",
     "logo",
+    "require_mfa",  # two-factor sign-in for admins and bookkeepers (tenancy/mfa.py)
 )
 
 

@@ -46,6 +46,7 @@ PUBLIC_VIEWS = frozenset(
         "password_reset_done",
         "password_reset_confirm",
         "password_reset_complete",
+        "mfa-verify",  # the second step of signing in (tenancy/mfa_gate.py)
         "set_language",
         "healthz",
         "consent-page",

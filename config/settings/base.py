@@ -53,6 +53,10 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_countries",  # country names in the UI language, for the country pickers
+    # Two-factor sign-in (tenancy/mfa.py): TOTP apps, and recovery codes as static tokens.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # Ours, floor first (see docs/design.md: imports point down this list).
     "tenancy",
     "audit",
@@ -82,12 +86,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the second factor
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
     # The company in the URL (/t/<slug>/...): needs the user; TenantMiddleware enters it.
     "tenancy.url_prefix.TenantUrlMiddleware",
+    # Tenant pages wait for the second factor where it is owed (tenancy/mfa_gate.py).
+    "tenancy.mfa_gate.MfaGateMiddleware",
     # Last: the whole view and its template rendering run inside the tenant's transaction.
     "tenancy.middleware.TenantMiddleware",
 ]
