@@ -205,6 +205,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Stockholm"
 USE_I18N = True
 USE_TZ = True
+# The product's date formats per language (ISO-like in sv, da, nb): config/formats/.
+FORMAT_MODULE_PATH = ["config.formats"]
 
 # --- Static and media ----------------------------------------------------------
 STATIC_URL = "/static/"

@@ -6,7 +6,7 @@ import os
 
 from django.contrib import messages
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -16,6 +16,7 @@ from tenancy.roles import Perm
 from ..forms_parts import AttachmentFileForm, AttachmentLinkForm
 from ..models import Attachment
 from ..services import attachments
+from .card import card_render
 from .parts import base_context, customer_or_404
 from .shortcuts import request_actor, save_and_redirect
 
@@ -28,7 +29,11 @@ def _render_files(request, customer, *, file_form=None, link_form=None):
         "max_bytes": attachments.max_bytes(),
         "extensions": attachments.allowed_extensions(),
     }
-    return render(request, "customers/parts/files.html", context)
+    # A tab of the card (issue 14): the card's header and tab bar stay around it.
+    del context["customer"]
+    return card_render(
+        request, customer, tab="files", tab_template="customers/parts/files.html", **context
+    )
 
 
 @tenant_perm_required(Perm.REGISTRY_VIEW)

@@ -24,6 +24,7 @@ from ..models import (
 )
 from ..selectors import contacts_of
 from ..services import keys
+from .card import card_render
 from .parts import base_context, customer_or_404, posted
 from .shortcuts import request_actor, save_and_redirect
 
@@ -55,7 +56,11 @@ def _render_keys(request, customer, *, key_form=None, designation_form=None):
         "designation_form": designation_form or DesignationForm(auto_id="designation_%s"),
         "today": timezone.localdate(),
     }
-    return render(request, "customers/parts/keys.html", context)
+    # A tab of the card (issue 14): the card's header and tab bar stay around it.
+    del context["customer"]
+    return card_render(
+        request, customer, tab="keys", tab_template="customers/parts/keys.html", **context
+    )
 
 
 @tenant_perm_required(Perm.REGISTRY_VIEW)

@@ -366,7 +366,7 @@ def test_pdf_money_and_dates_in_the_list(world):
         )
     params = {"report": "inactive", "last_activity_before": "2024-01-01", "q": "Ørsted"}
     text = _all_text(_pdf(world.p.client(world.p.bea).get(PDF_URL, params)))
-    assert "1,250.50" in text and "01/11/2020" in text
+    assert "1,250.50" in text and "11 Jan 2020" in text  # config/formats/en
 
 
 # --- Candidates ---------------------------------------------------------------------------
