@@ -67,8 +67,9 @@ def build_world(
 
         if not ConsentTerms.objects.filter(language="sv").exists():
             consent_terms_publish(language="sv", text="Vi sparar dina uppgifter.", actor=SYSTEM)
+    # A Swedish number written nationally: the customer is Swedish in either tenant.
     customer = make_customer(
-        name=name, email=email, mobile=mobile, phone="08-123 456 78", language="sv"
+        name=name, email=email, mobile=mobile, phone="08-123 456 78", language="sv", country="SE"
     )
     other = make_customer(name=other_name, email="info@ostrahamnen.example.test")
     key_type = _entry(ReferenceRegister.KEY_TYPE, "BRANSCH", "Bransch")

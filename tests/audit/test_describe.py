@@ -18,7 +18,6 @@ from customers.models import Contact
 from customers.services.contacts import contact_create, contact_delete
 from tenancy.context import tenant_context
 from tests.factories import make_customer
-from tests.history_translations import history_translations  # noqa: F401 (fixture)
 
 
 @pytest.fixture
@@ -173,7 +172,7 @@ def test_files_name_customers_by_number_only(personas):
     assert "Östergård" not in entry.sentence
 
 
-def test_sentences_in_swedish(personas, anna, history_translations):  # noqa: F811
+def test_sentences_in_swedish(personas, anna):
     with tenant_context(personas.tenant_a):
         customer = make_customer(name="Östergård Bygg AB")
         consent_terms_publish(language="sv", text="Villkor", actor=Actor.system("t"))

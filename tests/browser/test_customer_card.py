@@ -76,7 +76,8 @@ def test_create_a_customer_with_two_addresses_and_switch_the_head_office(page, l
     page.get_by_role("link", name="History").click()
     expect(page).to_have_url(re.compile(rf"/customers/{customer.pk}/history/$"))
     expect(page.get_by_role("link", name="History")).to_have_attribute("aria-current", "page")
-    expect(page.locator("table.history")).to_contain_text("Head office")
+    # A sentence: "bob made Storgatan 9, … the head office instead of Box 7, …".
+    expect(page.locator("table.history")).to_contain_text("the head office instead of Box 7")
     expect(page.locator("table.history")).to_contain_text("bob")
 
 

@@ -19,7 +19,6 @@ from customers.services.contacts import contact_create, contact_link
 from customers.services.customers import customer_update
 from tenancy.context import tenant_context
 from tests.factories import make_customer
-from tests.history_translations import history_translations  # noqa: F401 (fixture)
 from tests.personas import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -29,7 +28,6 @@ def test_the_history_tab_reads_as_swedish_sentences(
     browser,
     live_app,
     live_personas,
-    history_translations,  # noqa: F811
 ):
     p = live_personas
     p.bob.first_name, p.bob.last_name = "Anna", "Berg"

@@ -17,7 +17,6 @@ from customers.services.contacts import contact_create, contact_delete, contact_
 from customers.services.customers import customer_update
 from tenancy.context import tenant_context
 from tests.factories import make_customer
-from tests.history_translations import history_translations  # noqa: F401 (fixture)
 
 
 @pytest.fixture
@@ -139,7 +138,7 @@ def test_merged_pages_keep_time_order(personas, card):
     assert any("granted consent" in str(row.sentence) for row in second.context["rows"])
 
 
-def test_history_in_swedish(personas, card, history_translations):  # noqa: F811
+def test_history_in_swedish(personas, card):
     customer, shared, _gone = card
     client = personas.client(personas.bea)
     client.cookies["django_language"] = "sv"
