@@ -37,6 +37,8 @@ def log_in_in_swedish(page: Page, username: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile(r"/$"))
+    # The select submits itself from app.js (deferred): a change before it ran did nothing.
+    page.wait_for_load_state("load")
     page.get_by_label("Language").select_option(label="svenska")
     expect(page.locator("html")).to_have_attribute("lang", "sv")
 

@@ -58,10 +58,17 @@ def test_placeholders_survive_translation(po):
     assert wrong == []
 
 
+def _words(text: str) -> list[str]:
+    """The words of a message, its placeholders ("%(name)s", "{actor}") left out."""
+    text = re.sub(r"\{\w+\}", " ", PLACEHOLDER.sub(" ", text))
+    return [w for w in text.split() if any(c.isalpha() for c in w)]
+
+
 def test_no_translation_is_a_copy_of_the_english(po):
     # Short ones may be the same ("Status", Danish "Send link"); a copied sentence is a miss.
+    # A pattern of placeholders only ("{actor}: {what}, {customer}.") has nothing to translate.
     same = [
-        e.msgid for e in po.translated_entries() if e.msgstr == e.msgid and len(e.msgid.split()) > 2
+        e.msgid for e in po.translated_entries() if e.msgstr == e.msgid and len(_words(e.msgid)) > 2
     ]
     assert same == []
 
