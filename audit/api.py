@@ -7,7 +7,7 @@ from tenancy.api_auth import HasScope
 
 from .forms import UtcDateTimeMixin
 from .models import ActorType, AuditEvent
-from .selectors import audit_event_list
+from .selectors import audit_events
 from .serializers import AuditEventSerializer
 
 
@@ -46,4 +46,4 @@ class AuditEventViewSet(
     lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self):
-        return audit_event_list()
+        return audit_events()

@@ -4,9 +4,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .browse import actor_choices
 from .describe import action_choices, find_object
 from .models import ActorType
+from .selectors import actor_choices
 
 _LOCAL_TIME = forms.DateTimeInput(attrs={"type": "datetime-local"})
 
@@ -74,7 +74,7 @@ class AuditFilterForm(forms.Form):
         return customer_id
 
     def filters(self) -> dict:
-        """Keyword arguments of ``audit.browse.audit_events`` (the valid filters only)."""
+        """Keyword arguments of ``audit.selectors.audit_events`` (the valid filters only)."""
         if not self.is_valid():
             return {}
         data = dict(self.cleaned_data)

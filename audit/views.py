@@ -6,10 +6,10 @@ from django.utils.cache import patch_vary_headers
 from tenancy.decorators import tenant_perm_required
 from tenancy.roles import Perm
 
-from .browse import audit_events
 from .describe import describe
 from .forms import AuditFilterForm
 from .models import AuditEvent
+from .selectors import audit_events
 
 PAGE_SIZE = 50
 

@@ -22,9 +22,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from audit.browse import NEWEST_FIRST, about_customer
 from audit.describe import describe, format_moment
 from audit.models import AuditEvent
+from audit.selectors import NEWEST_FIRST, about_customer
 
 from .models import (
     FINANCE_FIELDS,

@@ -12,9 +12,9 @@ from itertools import islice
 from django.utils.translation import gettext as _
 
 from audit.actors import Actor
-from audit.browse import audit_events
 from audit.describe import describe
 from audit.forms import AuditFilterForm
+from audit.selectors import audit_events
 from audit.services import audit_record
 from customers.exports import defuse
 

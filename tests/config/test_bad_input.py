@@ -9,8 +9,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from audit.browse import audit_events
 from audit.forms import AuditFilterForm
+from audit.selectors import audit_events
 from customers.models import Address, Customer
 from tenancy.context import tenant_context
 from tenancy.models import IdempotencyRecord, ReferenceEntry

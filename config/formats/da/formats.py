@@ -1,11 +1,7 @@
-# ISO-like, as Nordic offices write dates (see config/formats/__init__.py).
-DATE_FORMAT = "Y-m-d"
-SHORT_DATE_FORMAT = "Y-m-d"
-DATETIME_FORMAT = "Y-m-d H:i"
-SHORT_DATETIME_FORMAT = "Y-m-d H:i"
-TIME_FORMAT = "H:i"
-MONTH_DAY_FORMAT = "j F"
-YEAR_MONTH_FORMAT = "F Y"
+# The Nordic output formats are one set (config/formats/sv); input formats not set here
+# fall back to Django's own for the language.
+from config.formats.sv.formats import *  # noqa: F403
+
 # Forms show and read the ISO form first, as the dates are shown; Danish dotted dates still parse.
 DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y"]
 DATETIME_INPUT_FORMATS = [

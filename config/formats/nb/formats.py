@@ -1,8 +1,3 @@
-# ISO-like, as Nordic offices write dates (see config/formats/__init__.py).
-DATE_FORMAT = "Y-m-d"
-SHORT_DATE_FORMAT = "Y-m-d"
-DATETIME_FORMAT = "Y-m-d H:i"
-SHORT_DATETIME_FORMAT = "Y-m-d H:i"
-TIME_FORMAT = "H:i"
-MONTH_DAY_FORMAT = "j F"
-YEAR_MONTH_FORMAT = "F Y"
+# The Nordic output formats are one set (config/formats/sv); input formats not set here
+# fall back to Django's own for the language.
+from config.formats.sv.formats import *  # noqa: F403
