@@ -106,7 +106,7 @@ get --wait 120 "$base/livez" >/dev/null
 
 say "company, admin and API key (manage.py)"
 "$PY" manage.py create_tenant --name "Nordljus AB" --country SE --slug nordljus \
-    --admin-email anna@nordljus.se --admin-password "$("$PY" -c 'import secrets; print(secrets.token_urlsafe(16))')" \
+    --admin-email anna@nordljus.se --admin-password="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(16))')" \
     >"$work/tenant.log" 2>&1
 key=$("$PY" manage.py create_api_key --tenant nordljus --name smoke \
     --scopes customers:read,customers:write,consent:write,consent:admin 2>>"$work/tenant.log" | tail -n 1)
