@@ -2,6 +2,7 @@
 
 from django import template
 from django.utils.html import format_html, format_html_join
+from django_countries import countries
 
 from customers import hooks
 from customers.phones import phone_display
@@ -30,3 +31,10 @@ def card_panels(context, customer) -> str:
 def phone(value) -> str:
     """A stored (E.164) number as the tenant's people write it: "070-123 45 67"."""
     return phone_display(value or "")
+
+
+@register.filter
+def country_name(code) -> str:
+    """An ISO country code as its name in the UI language ("NO" is "Norge" in Swedish); a
+    code the list does not know is shown as stored."""
+    return countries.name(code) or (code or "")

@@ -1069,3 +1069,15 @@ def test_history_pages_and_junk_query_parameters(world):
         assert bob.get(f"/customers/{w.customer.pk}/", {"inactive": junk}).status_code == 200
         response = bob.get(f"/customers/{w.customer.pk}/settings/", {"section": junk})
         assert response.status_code == 200
+
+
+def test_an_address_shows_its_country_by_name_in_the_ui_language(world):
+    w = world
+    with in_a(w):
+        address_add(customer=w.customer, actor=SYSTEM, line1="Bryggen 1", country="NO")
+    bob = w.p.client(w.p.bob)
+    card = text(bob.get(f"/customers/{w.customer.pk}/"))
+    assert "Norway" in card
+    bob.post("/i18n/setlang/", {"language": "sv", "next": "/"})
+    card = text(bob.get(f"/customers/{w.customer.pk}/"))
+    assert "Norge" in card and ">NO<" not in card.replace("\n", "").replace(" ", "")
