@@ -44,6 +44,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.actors import Actor
 from audit.services import audit_record
+from config.bulk import AnyOf
 from tenancy.context import require_tenant
 
 from . import scan
@@ -144,12 +145,12 @@ def anonymize_customers(
         rows = {
             row["pk"]: row
             for row in subject.model.objects.select_for_update()
-            .filter(pk__in=wanted)
+            .filter(AnyOf("pk", wanted))
             .order_by("pk")
             .values("pk", *subject.done)
         }
         held = set(
-            LegalHold.objects.filter(customer_id__in=list(rows), lifted_at__isnull=True)
+            LegalHold.objects.filter(AnyOf("customer", list(rows)), lifted_at__isnull=True)
             .values_list("customer_id", flat=True)
             .distinct()
         )
@@ -299,18 +300,19 @@ class _Erasure:
                 pks = list(subject_ids)
             elif reach.parent is not None:
                 parents = self.selected.get(reach.parent._meta.label, [])
-                pks = self._pks(entry.model, {f"{reach.path}__in": parents}) if parents else []
+                pks = self._pks(entry.model, reach.path, parents) if parents else []
             elif not subject_ids:
                 pks = []
             elif reach.shared:
                 pks = self._select_shared(entry, subject_ids)
             else:
-                pks = self._pks(entry.model, {f"{reach.path}__in": subject_ids})
+                pks = self._pks(entry.model, reach.path, subject_ids)
             self.selected[entry.label] = pks
         return entries
 
-    def _pks(self, model, lookup: dict) -> list[int]:
-        return sorted(set(self._objects(model).filter(**lookup).values_list("pk", flat=True)))
+    def _pks(self, model, path: str, ids: list[int]) -> list[int]:
+        rows = self._objects(model).filter(AnyOf(path, ids)).values_list("pk", flat=True)
+        return sorted(set(rows))
 
     def _select_shared(self, entry: ModelEntry, subject_ids: list[int]) -> list[int]:
         m2m = entry.model._meta.get_field(entry.reach.path)
@@ -319,18 +321,19 @@ class _Erasure:
         candidates = sorted(
             set(
                 self._objects(through)
-                .filter(**{f"{other}__in": subject_ids})
+                .filter(AnyOf(other, subject_ids))
                 .values_list(f"{own}_id", flat=True)
             )
         )
         if not candidates:
             return []
         # Lock them: two chunks sharing a contact must not each leave it to the other.
-        list(self._objects(entry.model).select_for_update().filter(pk__in=candidates).values("pk"))
+        locked = self._objects(entry.model).select_for_update().filter(AnyOf("pk", candidates))
+        list(locked.values("pk"))
         elsewhere = set(
             self._objects(through)
-            .filter(**{f"{own}__in": candidates})
-            .exclude(**{f"{other}__in": subject_ids})
+            .filter(AnyOf(own, candidates))
+            .exclude(AnyOf(other, subject_ids))
             .values_list(f"{own}_id", flat=True)
         )
         self.shared_links[entry.label] = [pk for pk in candidates if pk in elsewhere]
@@ -343,7 +346,7 @@ class _Erasure:
             pks = self.selected.get(entry.label)
             if not pks or entry.reach.needles is None:
                 continue
-            for row in self._objects(entry.model).filter(pk__in=pks):
+            for row in self._objects(entry.model).filter(AnyOf("pk", pks)):
                 for needle in entry.reach.needles(row):
                     if needle is not None and needle.category in self.categories:
                         self.needles.append(needle)
@@ -361,9 +364,10 @@ class _Erasure:
         self.unlink_shared(entries, subject_ids)
         if subject_ids:
             subject = pii.subject_entry()
-            self._objects(subject.model).filter(pk__in=subject_ids).update(**subject.done)
-            if subject.reach.after:
-                subject.reach.after(subject_ids, self.language)
+            if subject.reach.after:  # rebuilds the derived fields and marks them done
+                subject.reach.after(subject_ids, self.language, done=subject.done)
+            else:
+                self._objects(subject.model).filter(AnyOf("pk", subject_ids)).update(**subject.done)
         self.redact_free_text()
         self.after_commit()
 
@@ -387,7 +391,7 @@ class _Erasure:
         if not pks or not rules:
             return
         model, reach = entry.model, entry.reach
-        qs = self._objects(model).filter(pk__in=pks)
+        qs = self._objects(model).filter(AnyOf("pk", pks))
         for name, rule in rules.items():
             if rule.scrub == Scrub.DELETE_FILE:
                 f = model._meta.get_field(name)
@@ -395,9 +399,8 @@ class _Erasure:
                     if stored:
                         self.files.append((f.storage, stored))
         if any(r.scrub == Scrub.DELETE_ROW for r in rules.values()):
-            n = qs.count()
-            qs.delete()
-            self._count(entry, rules, n)
+            _total, per_model = qs.delete()
+            self._count(entry, rules, per_model.get(entry.label, 0))
             return
         if reach.bulk is not None:
             self._count(entry, rules, reach.bulk(pks))
@@ -443,10 +446,12 @@ class _Erasure:
                 )
             pks = self.selected.get(other.label)
             if pks and not other.reach.history:
-                about_erased |= Q(**{type_col: name, f"{id_col}__in": pks})
+                # Each arm an index scan (ChangeRecord's tenant, type, id index; the
+                # customer's index): a bitmap OR of the chunk's rows, not of the tenant's.
+                about_erased |= Q(**{type_col: name}) & Q(AnyOf(id_col, pks))
         rows = about_erased
         if subject_ids:
-            rows |= Q(**{f"{entry.reach.path}__in": subject_ids})
+            rows |= Q(AnyOf(entry.reach.path, subject_ids))
         if not rows or not by_category:
             return
         blank = {
@@ -467,9 +472,7 @@ class _Erasure:
             through = m2m.remote_field.through
             own, other = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
             n, _detail = (
-                self._objects(through)
-                .filter(**{f"{own}__in": pks, f"{other}__in": subject_ids})
-                .delete()
+                self._objects(through).filter(AnyOf(own, pks), AnyOf(other, subject_ids)).delete()
             )
             if n:
                 self.result.unlinked[entry.label] += len(pks)
@@ -488,7 +491,7 @@ class _Erasure:
 
         def exclude(entry: ModelEntry) -> Q | None:
             pks = own.get(entry.label)
-            return Q(pk__in=pks) if pks else None
+            return Q(AnyOf("pk", pks)) if pks else None
 
         found = scan.scan(self.tenant, batch, exclude=exclude)
         scan.forget_needles(self.tenant, batch)

@@ -197,8 +197,11 @@ class Reach:
     parent: type[models.Model] | None = None
     # Fields set when a row is erased (a tombstone: deleted_at, is_active).
     mark: dict[str, Any] = field(default_factory=dict)
-    # after(pks, language): recompute derived fields (search text) of the erased rows.
-    after: Callable[[list[int], str], None] | None = None
+    # after(pks, language): recompute derived fields (search text) of the erased rows. The
+    # subject's is called after(pks, language, done=...) and sets the ``done`` fields in
+    # the same statement: each UPDATE of a subject row writes a new version into every
+    # index of its table and fires its triggers (the private search copy's refresh).
+    after: Callable[..., None] | None = None
     # bulk(pks) -> int: the model cannot be updated by the runtime role (append-only);
     # this function blanks the personal fields of those rows instead.
     bulk: Callable[[list[int]], int] | None = None

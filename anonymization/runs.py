@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 
 from audit.actors import Actor
 from audit.services import audit_record
+from config.bulk import AnyOf
 from customers.models import Customer, CustomerStatus
 from tenancy.context import require_tenant
 
@@ -83,7 +84,7 @@ def _ids(customer_ids) -> list[int]:
 def _blockers(ids: list[int]) -> dict[int, str]:
     """The first reason each of ``ids`` may not be anonymized today ({} for eligible ones)."""
     today = eligibility.tenant_today()
-    found = eligibility.eligibility_annotate(Customer.objects.filter(pk__in=ids), today=today)
+    found = eligibility.eligibility_annotate(Customer.objects.filter(AnyOf("pk", ids)), today=today)
     reasons = {}
     for customer in found:
         blocked = eligibility.reasons_of(customer, today=today)
@@ -206,7 +207,9 @@ def anonymization_run_chunk(*, run_id: int, limit: int | None = None) -> bool:
                 key = (ItemOutcome.SKIPPED, reasons.get(customer_id, "not_found"))
             by_reason.setdefault(key, []).append(item_pk)
         for (outcome, reason), pks in by_reason.items():
-            AnonymizationRunItem.objects.filter(pk__in=pks).update(outcome=outcome, reason=reason)
+            AnonymizationRunItem.objects.filter(AnyOf("pk", pks)).update(
+                outcome=outcome, reason=reason
+            )
         run.anonymized += len(anonymized)
         run.skipped += len(claimed) - len(anonymized)
         run.residue += len(result.residue)

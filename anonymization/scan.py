@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from django.db import connection, models
 from django.db.models import Q
 
-from config.bulk import update_rows
+from config.bulk import array_param, update_rows
 
 from .models_scan import ErasureNeedle
 from .registry import WORD_KEY, ModelEntry, Needle, pii
@@ -73,7 +73,9 @@ def store_needles(tenant, batch: str, needles: Iterable[Needle]) -> int:
     if not unique:
         return 0
     table = ErasureNeedle._meta.db_table
-    categories, patterns, kinds, literals = (list(column) for column in zip(*unique, strict=True))
+    categories, patterns, kinds, literals = (
+        array_param(list(column)) for column in zip(*unique, strict=True)
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"""

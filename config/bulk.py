@@ -1,4 +1,5 @@
-"""One UPDATE for many rows with different values: ``UPDATE … FROM unnest(arrays)``.
+"""Set-based helpers: one UPDATE for many rows (``UPDATE … FROM unnest(arrays)``), and
+``AnyOf`` for a filter on many ids as one array parameter.
 
 Django's ``bulk_update`` writes a ``CASE WHEN id = … THEN …`` per field and row, which it
 takes longer to build than PostgreSQL takes to run; the anonymization chunks and the
@@ -8,9 +9,10 @@ statement runs as the runtime role in the tenant's scope like any other.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from django.db import connection, models
+from django.db.models import BooleanField, F, Func, TextField, Value
 
 
 def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]) -> int:
@@ -31,9 +33,48 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
         f"UPDATE {table} t SET {sets} FROM unnest({arrays}) AS v({names}) "  # noqa: S608 - model's names
         f"WHERE t.{pk} = v.pk"
     )
-    values = [[row[0] for row in rows]]
+    values = [array_param([row[0] for row in rows])]
     for i, f in enumerate(columns):
-        values.append([f.get_db_prep_value(row[i + 1], connection) for row in rows])
+        values.append(array_param([f.get_db_prep_value(row[i + 1], connection) for row in rows]))
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         return cursor.rowcount
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def array_param(values: list) -> list | str:
+    """``values`` as one array literal (``'{…}'``, cast in the SQL) when they are all
+    strings or all integers (None is NULL); otherwise the list itself.
+
+    Django's cursors quote parameters on the client, and psycopg quotes a list's items one
+    by one in Python: for a chunk's thousands of values that took longer than the
+    statement itself."""
+    if all(v is None or isinstance(v, str) for v in values):
+        return "{" + ",".join("NULL" if v is None else _quoted(v) for v in values) + "}"
+    if all(v is None or type(v) is int for v in values):
+        return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
+    return values
+
+
+class AnyOf(Func):
+    """``expression = ANY('{1,2,3}'::bigint[])``: the ids travel as one parameter.
+
+    ``field__in=ids`` writes one placeholder per id, and a Python list as an array
+    parameter is converted id by id twice (Django's field, then psycopg's client-side
+    quoting): for a chunk's hundreds of ids either takes longer than PostgreSQL takes to
+    run the statement. The ids are sent as one array literal instead. Use it as a filter:
+    ``qs.filter(AnyOf("customer", ids))``, ``Q(AnyOf("pk", ids))``.
+    """
+
+    arg_joiner = " = ANY("
+    template = "(%(expressions)s::bigint[]))"
+    output_field = BooleanField()
+
+    def __init__(self, expression, values: Iterable[int]):
+        if isinstance(expression, str):
+            expression = F(expression)
+        literal = "{" + ",".join(str(int(v)) for v in values) + "}"
+        super().__init__(expression, Value(literal, output_field=TextField()))

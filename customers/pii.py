@@ -24,7 +24,7 @@ from anonymization.registry import (
     text_needle,
 )
 from anonymization.registry import NOT_PERSONAL as ND
-from config.bulk import update_rows
+from config.bulk import AnyOf, update_rows
 
 from .models import (
     Activity,
@@ -90,15 +90,17 @@ def _contact_needles(contact: Contact):
         yield phone_needle(CONTACTS, number)
 
 
-def _rebuild_search(pks: list[int], language: str) -> None:
+def _rebuild_search(pks: list[int], language: str, done: dict | None = None) -> None:
     """The search text and sort key follow the scrubbed fields; a trigger refreshes the
-    private search copy (customers_search_private) from them."""
+    private search copy (customers_search_private) from them. ``done`` (the engine's mark,
+    status anonymized) is set in the same UPDATE, so the trigger runs once a customer."""
+    done = done or {}
     update_rows(
         Customer,
-        ["search_text", "sort_name"],
+        ["search_text", "sort_name", *done],
         [
-            (c.pk, customer_search_text(c), sort_key(c.name, language))
-            for c in Customer.objects.filter(pk__in=pks)
+            (c.pk, customer_search_text(c), sort_key(c.name, language), *done.values())
+            for c in Customer.objects.filter(AnyOf("pk", pks))
         ],
     )
 
