@@ -18,7 +18,7 @@ data in the same run:
   the engine, at each chunk size measured.
 
 BENCH_ANONYMIZATION_SIZES (default ``10000,100000``: the smallest and the largest are the
-memory comparison) and BENCH_ANONYMIZATION_CHUNKS (default ``200``; ``200,1000`` adds a run
+memory comparison) and BENCH_ANONYMIZATION_CHUNKS (default ``500``; ``500,200`` adds a run
 at the smallest size per further chunk size) change what is measured.
 """
 
@@ -67,7 +67,7 @@ from tenancy.models import Tenant
 from tenancy.services import tenant_create
 
 SIZES = [int(n) for n in os.environ.get("BENCH_ANONYMIZATION_SIZES", "10000,100000").split(",")]
-CHUNKS = [int(n) for n in os.environ.get("BENCH_ANONYMIZATION_CHUNKS", "200").split(",")]
+CHUNKS = [int(n) for n in os.environ.get("BENCH_ANONYMIZATION_CHUNKS", "500").split(",")]
 SAMPLE = 1000  # customers of the per-object loop
 BASE_DIR = Path(__file__).resolve().parent.parent
 ACTOR = Actor.system("benchmark")

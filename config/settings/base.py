@@ -378,7 +378,9 @@ CONSENT_BATCH_CHUNK_SIZE = env.int("CONSENT_BATCH_CHUNK_SIZE", default=200)
 CONSENT_BATCH_STALL_SECONDS = env.int("CONSENT_BATCH_STALL_SECONDS", default=300)
 # Anonymization runs (anonymization/runs.py): customers per chunk (one transaction each),
 # and how long a run with waiting customers may go without a chunk before it is resumed.
-ANONYMIZATION_CHUNK_SIZE = env.int("ANONYMIZATION_CHUNK_SIZE", default=200)
+# 500: a chunk's fixed costs (commit, journal fsync, audit entry, needle scan) spread over
+# more customers; 200 ran 1.5x slower per customer (docs/benchmarks.md, anonymization).
+ANONYMIZATION_CHUNK_SIZE = env.int("ANONYMIZATION_CHUNK_SIZE", default=500)
 ANONYMIZATION_RUN_STALL_SECONDS = env.int("ANONYMIZATION_RUN_STALL_SECONDS", default=300)
 # A run's task works chunk after chunk for this long, then sends the rest as a new task.
 ANONYMIZATION_TASK_SECONDS = env.int("ANONYMIZATION_TASK_SECONDS", default=20)
