@@ -7,14 +7,18 @@ real ``twilio`` library to a local server answering like Twilio after 50 ms
 (aiosmtpd) answering each message after 50 ms. Measured, for each channel:
 
 - the sending queue's worker as deployed now (threads pool, BENCH_SENDING_THREADS threads,
-  connections kept: CONN_MAX_AGE) against the layout before (prefork, 8 processes, a
-  database connection per task): sends per second from the first to the last message the
-  provider received, and the worker's CPU seconds (every process of it) per send;
+  connections kept: CONN_MAX_AGE; the messages published as a batch chunk publishes them,
+  ten to a ``send_messages`` task) against the layout before (prefork, 8 processes, a
+  database connection and a ``send_message`` task per message): sends per second from
+  the first to the last message the provider received, and the worker's CPU seconds
+  (every process of it) per send;
 - with a provider account rate set (BENCH_SENDING_RATE, 50/s): the rate achieved over the
   run and the most sends any one-second window held.
 
 Targets: ≥ 200 SMS/s and ≥ 200 emails/s, ≤ 3 ms CPU per send, the rate exactly.
-BENCH_SENDING_COUNT (default 3,000 messages per run of the threads pool) changes the size.
+BENCH_SENDING_COUNT (default 3,000 messages per run of the threads pool) changes the size;
+BENCH_SENDING_PROFILE=prefix profiles every thread of the threads-pool worker by CPU time
+and prints each channel's profile (saved as prefix.<channel>.prof).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import pstats
 import subprocess
 import sys
 import time
@@ -37,7 +42,8 @@ from django.db import connection
 from benchmarks import Context, Figures, benchmark
 from benchmarks.fake_twilio import FakeTwilioServer
 from notifications.models import Channel, NotificationSettings, OutboundMessage, Status
-from notifications.tasks import send_message
+from notifications.queue_many import messages_enqueue
+from notifications.tasks import send_message, send_messages
 from tenancy.context import tenant_context
 
 LATENCY = 0.05
@@ -48,6 +54,9 @@ PREFORK = 8
 RATE = float(os.environ.get("BENCH_SENDING_RATE", "50"))
 RATE_COUNT = int(RATE * 10)
 BASE_DIR = Path(__file__).resolve().parent.parent
+# A file name prefix: the threads-pool worker profiles every thread (cProfile) and each
+# channel's profile is printed to stderr after its run (where a send's CPU goes).
+PROFILE = os.environ.get("BENCH_SENDING_PROFILE", "")
 
 
 class _SlowSmtp:
@@ -162,21 +171,36 @@ def _max_in_window(times: list[float], window: float = 1.0) -> int:
     return most
 
 
+def _publish(ids: list[int], tenant_id: int, *, grouped: bool) -> None:
+    if grouped:  # as a consent batch chunk queues them: a task per group of messages
+        messages_enqueue(ids, tenant_id=tenant_id)
+        return
+    for pk in ids:  # a task per message, as before
+        send_message.apply_async(args=[pk], kwargs={"tenant_id": tenant_id})
+
+
 def _run(ctx: Context, clock: _Clock, queue: str, channel: str, pool: str, count: int, env: dict):
-    """Send ``count`` messages of ``channel`` through a fresh worker; rate and CPU per send."""
+    """Send ``count`` messages of ``channel`` through a fresh worker; rate and CPU per send.
+
+    The threads pool (now) gets the messages as a batch chunk publishes them, in groups
+    (``send_messages``); prefork (before) a task per message (``send_message``)."""
+    grouped = pool == "threads"
     ids = _messages(ctx.tenant, channel, count)
     clock.reset()
     concurrency = THREADS if pool == "threads" else PREFORK
+    profile = f"{PROFILE}.{channel}.prof" if PROFILE and pool == "threads" else ""
+    if profile:
+        env = {**env, "BENCH_PROFILE": profile}
     with _worker(queue, pool, concurrency, env) as process:
         # Warm-up: the worker is up, its processes or threads have imported and connected.
         warm = _messages(ctx.tenant, channel, concurrency)
-        for pk in warm:
-            send_message.apply_async(args=[pk], kwargs={"tenant_id": ctx.tenant.pk})
+        for pk in warm:  # one task each: every thread or process takes one
+            task = send_messages if grouped else send_message
+            task.apply_async(args=[[pk] if grouped else pk], kwargs={"tenant_id": ctx.tenant.pk})
         _wait(lambda: len(clock.times(channel)) >= len(warm), timeout=300, what="the warm-up")
         clock.reset()
         cpu_before = _cpu_seconds(process.pid)
-        for pk in ids:
-            send_message.apply_async(args=[pk], kwargs={"tenant_id": ctx.tenant.pk})
+        _publish(ids, ctx.tenant.pk, grouped=grouped)
         _wait(lambda: len(clock.times(channel)) >= count, timeout=1800, what=f"every {channel}")
 
         def settled() -> bool:
@@ -187,6 +211,10 @@ def _run(ctx: Context, clock: _Clock, queue: str, channel: str, pool: str, count
 
         _wait(settled, timeout=120, what="the results recorded")
         cpu = _cpu_seconds(process.pid) - cpu_before
+    if profile:
+        stats = pstats.Stats(profile, stream=sys.stderr)
+        stats.sort_stats("cumulative").print_stats(70)
+        stats.sort_stats("tottime").print_stats(40)
     times = sorted(clock.times(channel))
     window = times[-1] - times[0]
     with tenant_context(ctx.tenant):

@@ -61,12 +61,48 @@ def _point_twilio_at_fake() -> None:
     TwilioHttpClient.request = request
 
 
+def _profile_threads(path: str) -> None:
+    """Profile every thread of the worker (cProfile is per thread); merged into ``path``
+    (pstats) at exit. BENCH_PROFILE=path turns it on (bench_sending's BENCH_SENDING_PROFILE)."""
+    import atexit
+    import cProfile
+    import pstats
+    import threading
+    import time
+
+    profiles: list[cProfile.Profile] = []
+    lock = threading.Lock()
+
+    def start(*_args) -> None:
+        # Called once in each new thread: from then on cProfile's hook replaces this one.
+        # Timed by the thread's CPU clock: a thread waiting on a socket costs nothing.
+        profile = cProfile.Profile(time.thread_time)
+        with lock:
+            profiles.append(profile)
+        profile.enable()
+
+    def dump() -> None:
+        with lock:
+            done = [p for p in profiles if p.getstats()]
+        if done:
+            stats = pstats.Stats(done[0])
+            for profile in done[1:]:
+                stats.add(profile)
+            stats.dump_stats(path)
+
+    threading.setprofile(start)
+    start()
+    atexit.register(dump)
+
+
 def main(argv: list[str]) -> None:
     queue, concurrency = argv[0], argv[1]
     pool = argv[2] if len(argv) > 2 else "prefork"
     _use_benchmark_database()
     _apply_settings()
     _point_twilio_at_fake()
+    if os.environ.get("BENCH_PROFILE"):
+        _profile_threads(os.environ["BENCH_PROFILE"])
     from config.celery import app
 
     app.conf.task_default_queue = queue

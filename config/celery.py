@@ -30,6 +30,25 @@ def _setup_logging(**kwargs) -> None:
 metrics.connect_signals()
 signals.worker_init.connect(metrics.start_worker_server, weak=False)
 
+# Celery's Django fixup (5.7) closes every database connection before and after each task
+# unless CELERY_DB_REUSE_MAX is set: CONN_MAX_AGE was ignored, and each send connected to
+# PostgreSQL anew (about 1 ms CPU, and a backend start, per message). The fixup's close is
+# put off for ever here; instead a task starts and ends the way Django treats a request
+# (close_old_connections): a connection older than CONN_MAX_AGE or broken is closed. With
+# CONN_MAX_AGE 0 (the default, prefork queues) every task still gets a fresh connection.
+app.conf.CELERY_DB_REUSE_MAX = 2**62
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _close_old_connections(task=None, **kwargs) -> None:
+    if task is not None and getattr(task.request, "is_eager", False):
+        return  # run inline (tests, apply()): the caller's connection, maybe mid-transaction
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
 # One queue per kind of work, so each can get its own workers past one machine
 # (docker-compose.yml, docs/adr/0013-scale-out.md): sends wait on providers, batches and
 # anonymization runs are long and CPU-bound, exports write files. `make run` and the tests
@@ -40,6 +59,7 @@ QUEUES = ("sending", "batches", "anonymization", "exports", DEFAULT_QUEUE)
 LEGACY_QUEUE = "celery"
 TASK_QUEUES = {
     "notifications.send_message": "sending",
+    "notifications.send_messages": "sending",
     "consent.batch_work": "batches",
     "consent.batch_finish": "batches",
     "anonymization.run_work": "anonymization",

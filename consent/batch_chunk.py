@@ -31,9 +31,15 @@ from django.utils import timezone
 from audit.actors import Actor
 from audit.services import AuditEntry, audit_record_many
 from customers.models import Customer, CustomerStatus
-from notifications.queue_many import Outgoing, message_queue_many, sms_month_take_many
+from notifications.queue_many import (
+    Outgoing,
+    insert_rows,
+    message_queue_many,
+    sms_month_take_many,
+)
 from notifications.selectors import notification_settings, sms_sender_key
 from tenancy.context import require_tenant
+from tenancy.memo import batch_reads
 
 from . import selectors, tokens
 from .delivery import REFERENCE_PREFIX, TEMPLATE, request_message_context
@@ -77,13 +83,19 @@ class ItemResult:
 def _customers(customer_ids: list[int], now) -> dict[int, Customer]:
     """The chunk's customers with what the rules read, and whether each has a request
     waiting for an answer (``services.open_request_of``), in one query."""
+    # The chunk's own customers named in the subquery too: without them the planner hashes
+    # every open request of the tenant once per chunk (a scan that grows with the tenant).
     waiting = ConsentRequest.objects.filter(
-        customer=OuterRef("pk"), status__in=WAITING_STATUSES, expires_at__gt=now
+        customer=OuterRef("pk"),
+        customer_id__in=customer_ids,
+        status__in=WAITING_STATUSES,
+        expires_at__gt=now,
     )
     rows = (
         Customer.objects.filter(pk__in=customer_ids)
         .only("id", "tenant_id", "name", "email", "mobile", "language", "status")
         .annotate(waiting=Exists(waiting))
+        .order_by()  # not the model's ordering by name: a dict is made of them
     )
     return {c.pk: c for c in rows}
 
@@ -176,6 +188,11 @@ def chunk_ask(*, batch: ConsentBatch, claimed: list[tuple[int, int]]) -> list[It
     Runs inside the chunk's transaction (consent.batches.consent_batch_chunk), which marks
     the items with the results in the same commit.
     """
+    with batch_reads():  # the terms and the tenant's settings: read once for the chunk
+        return _ask(batch, claimed)
+
+
+def _ask(batch: ConsentBatch, claimed: list[tuple[int, int]]) -> list[ItemResult]:
     tenant = require_tenant()
     actor = Actor(batch.actor_type, batch.actor_id)
     results = [ItemResult(item_id=i, customer_id=c) for i, c in claimed]
@@ -251,7 +268,31 @@ def chunk_ask(*, batch: ConsentBatch, claimed: list[tuple[int, int]]) -> list[It
         requests.append(request)
         result.outcome, result.request_id = BatchOutcome.SENT, request_id
     _reply_codes_assign([r for r in requests if r.channel == Channel.SMS], tenant)
-    ConsentRequest.objects.bulk_create(requests)
+    insert_rows(
+        ConsentRequest,
+        [
+            {
+                "id": r.pk,
+                "tenant_id": r.tenant_id,
+                "customer_id": r.customer_id,
+                "channel": r.channel,
+                "destination": r.destination,
+                "language": r.language,
+                "terms_id": r.terms_id,
+                "token_hash": r.token_hash,
+                "status": r.status,
+                "expires_at": r.expires_at,
+                "created_at": r.created_at,
+                "created_by_id": r.created_by_id,
+                "actor_type": r.actor_type,
+                "actor_id": r.actor_id,
+                "batch_id": r.batch_id,
+                "dispatch_ready_at": r.dispatch_ready_at,
+                "sms_reply_code": r.sms_reply_code,
+            }
+            for r in requests
+        ],
+    )
     _states_requested(requests)
     audit_record_many(
         actor=actor,

@@ -14,7 +14,6 @@ import logging
 from django.utils import formats, timezone
 from django.utils.translation import override
 
-from audit.actors import Actor
 from notifications.services import message_queue
 from tenancy.context import require_tenant
 
@@ -24,7 +23,6 @@ from .replies import REPLIES, reply_context, reply_receive  # noqa: F401  (REPLI
 logger = logging.getLogger(__name__)
 
 REFERENCE_PREFIX = "consent_request:"
-SYSTEM = Actor.system("notifications")
 
 # The delivery statuses a consent request follows; "sending" says nothing new.
 DELIVERY_STATUS = {
@@ -74,21 +72,22 @@ def request_dispatch(request: ConsentRequest, *, link: str = "") -> None:
         )
 
 
-def _request_of(message) -> ConsentRequest | None:
+def _request_id_of(message) -> int | None:
     reference = getattr(message, "reference", "") or ""
     if not reference.startswith(REFERENCE_PREFIX):
         return None
     pk = reference.removeprefix(REFERENCE_PREFIX)
-    return ConsentRequest.objects.filter(pk=pk).first() if pk.isdigit() else None
+    return int(pk) if pk.isdigit() else None
 
 
 def on_message_status_changed(sender, message, old, new, **kwargs) -> None:
-    from .services import consent_request_mark_delivery
+    # In every send's result transaction: one UPDATE, no read (consent_requests_mark_delivery).
+    from .services import consent_requests_mark_delivery
 
     status = DELIVERY_STATUS.get(new)
-    request = _request_of(message)
-    if status and request is not None:
-        consent_request_mark_delivery(request=request, status=status, actor=SYSTEM)
+    request_id = _request_id_of(message)
+    if status and request_id is not None:
+        consent_requests_mark_delivery(request_ids=[request_id], status=status)
 
 
 def on_sms_received(

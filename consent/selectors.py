@@ -7,7 +7,7 @@ import hashlib
 from django.db import connection
 from django.utils import timezone
 
-from tenancy.context import current_tenant
+from tenancy.context import current_tenant, require_tenant
 from tenancy.memo import memoized
 from tenancy.models import Tenant
 
@@ -275,20 +275,37 @@ def batch_unreachable(batch):
 
 
 def batch_message_count(batch_id: int, *, statuses) -> int:
-    """How many of the batch's messages (one per request asked) are in one of ``statuses``."""
-    from django.db.models import CharField, Subquery, Value
-    from django.db.models.functions import Cast, Concat
+    """How many of the batch's messages (one per request asked) are in one of ``statuses``.
 
+    Driven from the batch's items, each looking its request's messages up by reference
+    (that column's index; ``OFFSET 0`` keeps the planner from turning it into a join it
+    orders itself): linear in the batch, whatever the statistics say. As a semi-join, with
+    a new batch not yet in the statistics, the planner looped over every item of the batch
+    for every unsettled message of the tenant (3.7 s at 4,000; quadratic).
+    """
     from notifications.models import OutboundMessage
 
     from .delivery import REFERENCE_PREFIX
     from .models import ConsentBatchItem
 
-    references = (
-        ConsentBatchItem.objects.filter(batch_id=batch_id, request__isnull=False)
-        .annotate(ref=Concat(Value(REFERENCE_PREFIX), Cast("request_id", CharField())))
-        .values("ref")
-    )
-    return OutboundMessage.objects.filter(
-        reference__in=Subquery(references), status__in=list(statuses)
-    ).count()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT count(*)
+              FROM {ConsentBatchItem._meta.db_table} i
+             CROSS JOIN LATERAL (
+                   SELECT m.status FROM {OutboundMessage._meta.db_table} m
+                    WHERE m.reference = %(prefix)s || i.request_id::text
+                   OFFSET 0
+             ) m
+             WHERE i.tenant_id = %(tenant)s AND i.batch_id = %(batch)s
+               AND i.request_id IS NOT NULL AND m.status = ANY(%(statuses)s)
+            """,  # noqa: S608 - our models' table names only
+            {
+                "prefix": REFERENCE_PREFIX,
+                "tenant": require_tenant().pk,
+                "batch": batch_id,
+                "statuses": [str(s) for s in statuses],
+            },
+        )
+        return cursor.fetchone()[0]

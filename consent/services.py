@@ -423,13 +423,19 @@ def consent_request_mark_delivery(*, request: ConsentRequest, status: str, actor
     Auditing it would take the tenant's audit-chain lock in every send, behind a batch
     chunk that holds it until it commits (docs/benchmarks.md, consent_fanout).
     """
+    consent_requests_mark_delivery(request_ids=[request.pk], status=status)
+
+
+def consent_requests_mark_delivery(*, request_ids: list[int], status: str) -> int:
+    """``consent_request_mark_delivery`` by id, in one conditional UPDATE (a send's result
+    is recorded with it: notifications' status signal, consent.delivery): an open request
+    not yet expired takes the status; an answered or expired one stays. Returns how many."""
     if status not in (RequestStatus.SENT, RequestStatus.DELIVERED, RequestStatus.FAILED):
         raise ValueError(status)
-    request = ConsentRequest.objects.select_for_update().get(pk=request.pk)
-    if request.status not in OPEN_STATUSES or request.is_expired:
-        return
-    request.status = status
-    request.save(update_fields=["status", "updated_at"])
+    now = timezone.now()
+    return ConsentRequest.objects.filter(
+        pk__in=request_ids, status__in=OPEN_STATUSES, expires_at__gt=now
+    ).update(status=status, updated_at=now)
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ provider whether it took it, and where the provider cannot tell, the message bec
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import smtplib
@@ -26,7 +27,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F
 from django.db.models.signals import post_delete, post_save
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
 from tenancy.context import SET_SQL, require_tenant
@@ -220,6 +221,12 @@ def _find_email(message: OutboundMessage) -> str | None:
     raise CannotTell(provider)  # SMTP and ESPs cannot be asked about one message
 
 
+@functools.lru_cache(maxsize=8)
+def _status_callback_url(site_url: str, urlconf: str, script_prefix: str) -> str:
+    # reverse() walks the URL patterns (about a tenth of a send's CPU): once per process.
+    return site_url + reverse("notifications:twilio-status")
+
+
 def _send_sms(message: OutboundMessage, body: str, sender: str | None = None) -> tuple[str, str]:
     backend = get_sms_backend()
     if sender is None:
@@ -228,7 +235,9 @@ def _send_sms(message: OutboundMessage, body: str, sender: str | None = None) ->
         to=message.destination,
         body=body,
         sender=sender,
-        status_callback=settings.SITE_URL + reverse("notifications:twilio-status"),
+        status_callback=_status_callback_url(
+            settings.SITE_URL, settings.ROOT_URLCONF, get_script_prefix()
+        ),
         key=message_key(message),
     )
     return backend.provider, provider_id
@@ -302,18 +311,21 @@ def _copy_into(message: OutboundMessage, source: OutboundMessage) -> None:
 # The usual case in one statement: the message, still ``sending`` (claimed by this send),
 # becomes ``sent`` and its provider route is written. Anything else (a reconcile, a message
 # another path moved meanwhile) takes the general path below, with move_status's rules.
+# Only what it changed comes back: the rest of the caller's object is the claim's row, which
+# nothing else writes while the message is claimed (every other writer needs another status).
 _SENT_SQL = (
     "WITH moved AS ("  # noqa: S608 - table names are our models', every value a parameter
     f" UPDATE {OutboundMessage._meta.db_table}"
     " SET status = %(sent)s, provider = %(provider)s, provider_id = %(provider_id)s,"
     " last_error = '', sent_at = COALESCE(sent_at, %(now)s)"
-    " WHERE id = %(id)s AND tenant_id = %(tenant)s AND status = %(sending)s RETURNING *"
+    " WHERE id = %(id)s AND tenant_id = %(tenant)s AND status = %(sending)s"
+    " RETURNING id, tenant_id, sent_at"
     "), route AS ("
     f" INSERT INTO {ProviderRoute._meta.db_table}"
     " (provider, provider_id, tenant_id, message_id, created_at)"
     " SELECT %(provider)s, %(provider_id)s, tenant_id, id, %(now)s FROM moved"
     " ON CONFLICT DO NOTHING"
-    ") SELECT * FROM moved"
+    ") SELECT sent_at FROM moved"
 )
 
 
@@ -328,16 +340,22 @@ def _record_sent(message: OutboundMessage, provider: str, provider_id: str) -> N
         "tenant": require_tenant().pk,
     }
     with transaction.atomic():
-        moved = list(OutboundMessage.objects.raw(_SENT_SQL, params))
-        if moved:
+        with transaction.get_connection().cursor() as cursor:
+            cursor.execute(_SENT_SQL, params)
+            row = cursor.fetchone()
+        if row is not None:
+            message.status, message.provider, message.provider_id = (
+                Status.SENT,
+                provider,
+                provider_id,
+            )
+            message.last_error, message.sent_at = "", row[0]
             # What move_status would announce, in the same transaction (signals.py).
             message_status_changed.send(
-                sender=OutboundMessage, message=moved[0], old=Status.SENDING, new=Status.SENT
+                sender=OutboundMessage, message=message, old=Status.SENDING, new=Status.SENT
             )
-    if moved:
-        _copy_into(message, moved[0])
-        return
-    _record_sent_locked(message, provider, provider_id)
+    if row is None:
+        _record_sent_locked(message, provider, provider_id)
 
 
 def _record_sent_locked(message: OutboundMessage, provider: str, provider_id: str) -> None:

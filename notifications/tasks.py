@@ -1,4 +1,5 @@
-"""Thin Celery wrappers: send one message, sweep up stranded ones, poll for late reports."""
+"""Thin Celery wrappers: send one message or a group, sweep up stranded ones, poll for late
+reports."""
 
 from __future__ import annotations
 
@@ -34,10 +35,14 @@ def retry_countdown(attempts: int) -> float:
     return delay + random.uniform(0, base / 2)
 
 
-def _retry(task, message_id: int, tenant_id: int, *, countdown: float) -> None:
+def _retry(task, message_id, tenant_id: int, *, countdown: float) -> None:
     # TenantTask.__call__ strips tenant_id from the request's kwargs, so Celery's default
     # retry would re-send the task without it: pass the arguments explicitly.
     task.retry(args=[message_id], kwargs={"tenant_id": tenant_id}, countdown=countdown, throw=False)
+
+
+def _paced_countdown(exc: Paced) -> float:
+    return exc.wait + random.uniform(0.0, 0.5)
 
 
 class SendTask(TenantTask):
@@ -82,7 +87,7 @@ def send_message(self, message_id: int) -> str:
     try:
         message = message_send(message_id=message_id, paced=True)
     except Paced as exc:
-        _retry(self, message_id, tenant.pk, countdown=exc.wait + random.uniform(0.0, 0.5))
+        _retry(self, message_id, tenant.pk, countdown=_paced_countdown(exc))
         return "paced"
     except TransientSendError as exc:
         countdown = retry_countdown(exc.attempts)
@@ -90,6 +95,45 @@ def send_message(self, message_id: int) -> str:
         _retry(self, message_id, tenant.pk, countdown=countdown)
         return "retry"
     return message.status
+
+
+@tenant_task(
+    bind=True, base=SendTask, name="notifications.send_messages", max_retries=None, priority=6
+)
+def send_messages(self, message_ids: list[int]) -> str:
+    """Send a group of queued messages (a batch chunk's, notifications/queue_many.py) one
+    after another, each exactly as ``send_message`` sends it: its own claim, slot and result.
+
+    One broker message for the group instead of one per message: the publishing side and
+    the worker's per-task cost (receive, acknowledge, connection check) are paid once.
+    A transient failure of one message retries that message alone, as ``send_message`` with
+    its countdown; with no send slot soon (paced) the rest of the group comes back later.
+    A message whose send failed otherwise (an error of ours, the database gone) is left to
+    the sweep, like ``send_message``'s, and the rest of the group is sent again at once.
+    """
+    tenant = require_tenant()
+    done = 0
+    for index, message_id in enumerate(message_ids):
+        try:
+            message_send(message_id=message_id, paced=True)
+        except Paced as exc:
+            _retry(self, message_ids[index:], tenant.pk, countdown=_paced_countdown(exc))
+            return f"{done} done, paced"
+        except TransientSendError as exc:
+            countdown = retry_countdown(exc.attempts)
+            message_retry_due(message_id=message_id, countdown=countdown)
+            send_message.apply_async(
+                args=[message_id], kwargs={"tenant_id": tenant.pk}, countdown=countdown
+            )
+        except BaseException:
+            if message_ids[index + 1 :]:
+                send_messages.apply_async(
+                    args=[message_ids[index + 1 :]], kwargs={"tenant_id": tenant.pk}
+                )
+            raise
+        else:
+            done += 1
+    return f"{done} done"
 
 
 @shared_task(name="notifications.sweep")

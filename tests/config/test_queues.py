@@ -106,6 +106,7 @@ def test_compose_has_a_worker_service_per_queue():
     ("task", "queue"),
     [
         ("notifications.send_message", "sending"),
+        ("notifications.send_messages", "sending"),
         ("consent.batch_work", "batches"),
         ("anonymization.run_work", "anonymization"),
         ("anonymization.deletion_work", "anonymization"),
