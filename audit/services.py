@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.dispatch import Signal
 from django.utils import timezone
 
+from config.bulk import insert_rows
 from tenancy.context import each_tenant, require_tenant
 from tenancy.models import Tenant
 
@@ -119,10 +120,22 @@ def audit_record_many(*, actor: Actor, entries: Iterable[AuditEntry]) -> list[Au
             event.hash = prev = event.compute_hash()
             event.mac = event.compute_mac()
             events.append(event)
-        AuditEvent.objects.bulk_create(events)
+        # One JSON parameter for the chunk (config/bulk.insert_rows): bulk_create's per-field
+        # preparation and array parameters took 70% of this function's CPU.
+        ids = insert_rows(AuditEvent, [_row(event) for event in events])
+        for event, pk in zip(events, ids, strict=True):
+            event.pk = pk
         for event in events:
             audit_recorded.send(sender=AuditEvent, event=event)
     return events
+
+
+def _row(event: AuditEvent) -> dict:
+    return {
+        f.attname: getattr(event, f.attname)
+        for f in AuditEvent._meta.concrete_fields
+        if not f.primary_key
+    }
 
 
 # Chain s of a tenant is guarded by the transaction-level advisory lock

@@ -1,5 +1,6 @@
-"""Set-based helpers: one UPDATE for many rows (``UPDATE … FROM unnest(arrays)``), and
-``AnyOf`` for a filter on many ids as one array parameter.
+"""Set-based helpers: one INSERT of many rows from one JSON parameter (``insert_rows``), one
+UPDATE for many rows (``UPDATE … FROM unnest(arrays)``), and ``AnyOf`` for a filter on many
+ids as one array parameter.
 
 Django's ``bulk_update`` writes a ``CASE WHEN id = … THEN …`` per field and row, which it
 takes longer to build than PostgreSQL takes to run; the anonymization chunks and the
@@ -9,10 +10,13 @@ statement runs as the runtime role in the tenant's scope like any other.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 
 from django.db import connection, models
 from django.db.models import BooleanField, F, Func, TextField, Value
+from django.utils import timezone
 
 
 def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]) -> int:
@@ -78,3 +82,50 @@ class AnyOf(Func):
             expression = F(expression)
         literal = "{" + ",".join(str(int(v)) for v in values) + "}"
         super().__init__(expression, Value(literal, output_field=TextField()))
+
+
+def _json_value(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a column value here")
+
+
+def insert_rows(model: type[models.Model], rows: Sequence[dict]) -> list[int]:
+    """INSERT ``rows`` ({field attname: value}) of ``model`` in one statement; their ids in
+    order. A field a row leaves out gets its default, an ``auto_now`` one the time now.
+
+    ``bulk_create`` prepares every field of every object in Python (about a third of a
+    batch chunk's CPU); here the rows travel as one JSON parameter and PostgreSQL makes
+    them the table's row type (``json_populate_recordset``). No ``pre_save``, no signals
+    (``bulk_create`` sends none either); row security applies as to any INSERT.
+    """
+    if not rows:
+        return []
+    meta = model._meta
+    now = timezone.now()
+    given = rows[0].keys()
+    defaults = {}
+    for field in meta.concrete_fields:
+        if field.attname in given or (field.primary_key and field.attname not in given):
+            continue
+        auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        defaults[field.attname] = now if auto else field.get_default()
+    names = [*given, *defaults]
+    # The JSON keys name the record's fields, the table's columns: rows come by attname,
+    # which is the column for every field without a db_column of its own.
+    columns = {f.attname: f.column for f in meta.concrete_fields}
+    if any(columns[name] != name for name in names):
+        raise ValueError(f"insert_rows: {model.__name__} has a db_column of its own")
+    quote = connection.ops.quote_name
+    listed = ", ".join(quote(name) for name in names)
+    table = quote(meta.db_table)
+    payload = json.dumps(
+        [{**defaults, **row} for row in rows], default=_json_value, separators=(",", ":")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({listed}) SELECT {listed} "  # noqa: S608 - model's names
+            f"FROM json_populate_recordset(NULL::{table}, %s) RETURNING {quote(meta.pk.column)}",
+            [payload],
+        )
+        return [row[0] for row in cursor.fetchall()]

@@ -30,13 +30,9 @@ from django.utils import timezone
 
 from audit.actors import Actor
 from audit.services import AuditEntry, audit_record_many
+from config.bulk import insert_rows
 from customers.models import Customer, CustomerStatus
-from notifications.queue_many import (
-    Outgoing,
-    insert_rows,
-    message_queue_many,
-    sms_month_take_many,
-)
+from notifications.queue_many import Outgoing, message_queue_many, sms_month_take_many
 from notifications.selectors import notification_settings, sms_sender_key
 from tenancy.context import require_tenant
 from tenancy.memo import batch_reads

@@ -13,13 +13,11 @@ the broker is re-sent by the sweep, like any queued message (``sweep.py``).
 
 from __future__ import annotations
 
-import json
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.template import Context
 from django.template.base import TextNode, TokenType, VariableNode
 from django.template.defaulttags import LoadNode
@@ -27,6 +25,7 @@ from django.template.loader import get_template
 from django.templatetags.i18n import BlockTranslateNode
 from django.utils import timezone, translation
 
+from config.bulk import insert_rows
 from tenancy.context import require_tenant
 
 from .models import Channel, NotificationSettings, OutboundMessage
@@ -79,53 +78,6 @@ def sms_month_take_many(count: int) -> int:
         )
         row = cursor.fetchone()
     return row[0] if row else 0
-
-
-def _json_value(value):
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not a column value here")
-
-
-def insert_rows(model: type[models.Model], rows: Sequence[dict]) -> list[int]:
-    """INSERT ``rows`` ({field attname: value}) of ``model`` in one statement; their ids in
-    order. A field a row leaves out gets its default, an ``auto_now`` one the time now.
-
-    ``bulk_create`` prepares every field of every object in Python (about a third of a
-    batch chunk's CPU); here the rows travel as one JSON parameter and PostgreSQL makes
-    them the table's row type (``json_populate_recordset``). No ``pre_save``, no signals
-    (``bulk_create`` sends none either); row security applies as to any INSERT.
-    """
-    if not rows:
-        return []
-    meta = model._meta
-    now = timezone.now()
-    given = rows[0].keys()
-    defaults = {}
-    for field in meta.concrete_fields:
-        if field.attname in given or (field.primary_key and field.attname not in given):
-            continue
-        auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-        defaults[field.attname] = now if auto else field.get_default()
-    names = [*given, *defaults]
-    # The JSON keys name the record's fields, the table's columns: rows come by attname,
-    # which is the column for every field without a db_column of its own.
-    columns = {f.attname: f.column for f in meta.concrete_fields}
-    if any(columns[name] != name for name in names):
-        raise ValueError(f"insert_rows: {model.__name__} has a db_column of its own")
-    quote = connection.ops.quote_name
-    listed = ", ".join(quote(name) for name in names)
-    table = quote(meta.db_table)
-    payload = json.dumps(
-        [{**defaults, **row} for row in rows], default=_json_value, separators=(",", ":")
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({listed}) SELECT {listed} "  # noqa: S608 - model's names
-            f"FROM json_populate_recordset(NULL::{table}, %s) RETURNING {quote(meta.pk.column)}",
-            [payload],
-        )
-        return [row[0] for row in cursor.fetchall()]
 
 
 def _plain_names(template) -> list[str] | None:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 
-from config.bulk import AnyOf, array_param, update_rows
+from config.bulk import AnyOf, array_param, insert_rows, update_rows
 from customers.models import Activity
 from tenancy.context import tenant_context
 from tests.factories import make_customer
@@ -68,3 +70,48 @@ def test_any_of_selects_exactly_the_ids(personas):
         assert not mine.filter(AnyOf("pk", [])).exists()
         assert mine.exclude(AnyOf("pk", wanted)).count() == 2
         assert mine.filter(Q(AnyOf("customer", [customer.pk])) & Q(body="1")).count() == 1
+
+
+def test_insert_rows_returns_the_ids_in_order_with_defaults_filled_in(personas):
+    with tenant_context(personas.tenant_a):
+        customer = make_customer(name="Insert AB")
+        rows = [
+            {
+                "tenant_id": personas.tenant_a.pk,
+                "customer_id": customer.pk,
+                "kind": "note",
+                "subject": text[:200],
+                "body": text,
+                "due_date": dt.date(2026, 12, 24) if i % 2 else None,
+            }
+            for i, text in enumerate(AWKWARD)
+        ]
+        ids = insert_rows(Activity, rows)
+        got = {a.pk: a for a in Activity.objects.filter(pk__in=ids)}
+    assert len(ids) == len(AWKWARD) == len(got)
+    for pk, row in zip(ids, rows, strict=True):
+        assert (got[pk].body, got[pk].due_date) == (row["body"], row["due_date"])
+        assert got[pk].done_at is None and got[pk].created_at is not None  # defaults, auto_now
+    assert insert_rows(Activity, []) == []
+
+
+def test_insert_rows_is_held_to_the_tenant_by_row_security(personas):
+    with tenant_context(personas.tenant_a):
+        customer = make_customer(name="Insert AB")
+    with (
+        tenant_context(personas.tenant_b),
+        pytest.raises(DatabaseError, match="row-level security"),
+        transaction.atomic(),
+    ):
+        insert_rows(
+            Activity,
+            [
+                {
+                    "tenant_id": personas.tenant_a.pk,
+                    "customer_id": customer.pk,
+                    "kind": "note",
+                    "subject": "s",
+                    "body": "b",
+                }
+            ],
+        )
