@@ -118,6 +118,12 @@ app.conf.beat_schedule = {
         "task": "reports.export_jobs_sweep",
         "schedule": 60.0,
     },
+    # The dashboard's customer charts counted again before anyone waits for them
+    # (reports/dashboard_snapshot.py).
+    "reports-dashboard-snapshots-sweep": {
+        "task": "reports.dashboard_snapshots_sweep",
+        "schedule": crontab(minute="*/10"),
+    },
     # Tenants that turned it on: a daily run of their eligible prospects (anonymization/auto.py).
     "anonymization-auto-prospects": {
         "task": "anonymization.auto_prospects",

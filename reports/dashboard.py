@@ -4,21 +4,18 @@ Each chart is one aggregate statement over the active tenant's customers: condit
 counts (``COUNT(*) FILTER (WHERE ...)``) in one pass instead of a query per bar. The counts
 match the customer list the charts link to: its default tab, the active customers.
 
-At a million customers the two customer charts still read every active customer (about a
-second together, docs/benchmarks.md ``dashboard``), so the page keeps their numbers for
-``CACHE_SECONDS`` per tenant (``cached``) and says how old they are; the forecast reads a
-narrow index and is always current.
+At a million customers the two customer charts take a few hundred milliseconds to count
+(docs/benchmarks.md ``dashboard``), so the page shows them from a per-tenant snapshot that
+a worker counts again when it is a few minutes old (``reports.dashboard_snapshot``) and
+says how old they are; the forecast reads a narrow index and is always current.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
-from django.core.cache import cache
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -32,8 +29,6 @@ from tenancy.context import require_tenant
 from .services import EXPORTED
 
 RECENT = 5
-CACHE_SECONDS = 300
-T = TypeVar("T")
 FORECAST_MONTHS = 12
 # Months since the last activity: (from, to) with None for "and older". Wider buckets as
 # the activity gets older: recent months matter for sales, old years for retention.
@@ -68,7 +63,7 @@ class ActivityBucket:
     before: dt.date | None
 
 
-def _tenant_today() -> dt.date:
+def tenant_today() -> dt.date:
     return eligibility.tenant_today()
 
 
@@ -93,34 +88,16 @@ def _start_of(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tz)
 
 
-def cached(name: str, compute: Callable[[], T]) -> tuple[dt.datetime, T]:
-    """(when it was computed, ``compute()``), kept per tenant for ``CACHE_SECONDS``; the
-    tenant's date is part of the key, so the month buckets move on at its midnight, and so is
-    its creation time: a tenant id used again (a database restored or rebuilt, as tests do)
-    never reads another company's numbers."""
-    if CACHE_SECONDS <= 0:  # off (the benchmark's cold side)
-        return timezone.now(), compute()
-    tenant = require_tenant()
-    key = (
-        f"reports:dashboard:{tenant.pk}:{tenant.created_at.timestamp():.6f}:{name}:"
-        f"{_tenant_today().isoformat()}"
-    )
-    hit = cache.get(key)
-    if hit is None:
-        hit = (timezone.now(), compute())
-        cache.set(key, hit, CACHE_SECONDS)
-    return hit
-
-
 def active_customers():
     return Customer.objects.filter(status=CustomerStatus.ACTIVE)
 
 
-def consent_coverage() -> dict[str, int]:
+def consent_coverage(*, active: int | None = None) -> dict[str, int]:
     """Active customers per consent status, read as the list's consent filter reads it (a
     request past its expiry that nobody answered, and a consent past its validity, are
     ``expired``; a customer without a state row is ``none``). Two statements: the active
-    customers' count, and the state rows' conditional counts."""
+    customers' count (unless given: the activity buckets add up to it), and the state
+    rows' conditional counts."""
     now = timezone.now()
     lapsed = Q(
         status=ConsentStatus.REQUESTED,
@@ -134,7 +111,7 @@ def consent_coverage() -> dict[str, int]:
         withdrawn=Count("pk", filter=Q(status=ConsentStatus.WITHDRAWN)),
         expired=Count("pk", filter=Q(status=ConsentStatus.EXPIRED) | lapsed),
     )
-    total = active_customers().count()
+    total = active_customers().count() if active is None else active
     counts = {status: states.get(str(status), 0) or 0 for status in CONSENT_ORDER}
     counts[ConsentStatus.NONE] = max(0, total - sum(counts.values()))
     return {str(status): counts[status] for status in CONSENT_ORDER}
@@ -144,7 +121,7 @@ def activity_buckets(*, today: dt.date | None = None) -> list[ActivityBucket]:
     """Active customers by months since their last activity, one statement; the never
     active last. Months are calendar months back from today, from the start of that day
     where the tenant is (as the list's "last activity before" filter reads a date)."""
-    today = today or _tenant_today()
+    today = today or tenant_today()
     cutoffs = {m: _months_back(today, m) for b in ACTIVITY_BUCKETS for m in b if m is not None}
     field = "last_activity_at"
     aggregates = {}

@@ -12,7 +12,10 @@ fill it row by row, left to right, and ``start`` (1 = the top-left label) skips 
 labels already peeled off a half-used sheet. Positions are measured from the sheet's
 top-left corner in millimetres, as the sheet makers print them.
 
-Drawn one label at a time from ``QuerySet.iterator``, like the PDF list.
+Drawn one label at a time from ``QuerySet.iterator``, like the PDF list, on a
+``StreamingCanvas`` (``reports.pdf_stream``): each finished sheet goes to the file at once,
+so a label export's memory does not grow with its sheet count (one PDF to print, however
+many sheets).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from tenancy.context import require_tenant
 
 from .models import LabelLayout
 from .pdf_common import CHUNK_SIZE, fit, fonts, spool
+from .pdf_stream import StreamingCanvas
 
 
 @dataclass(frozen=True)
@@ -179,7 +183,7 @@ def write_labels(
 
     def fill(file) -> None:
         home = require_tenant().country
-        canvas = Canvas(file, pagesize=A4, pageCompression=1)
+        canvas = StreamingCanvas(file, pagesize=A4, pageCompression=1)
         canvas.setTitle(gettext("Labels"))
         canvas.setCreator("Kundreg")
         sheet = 0

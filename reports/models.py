@@ -92,3 +92,26 @@ class ExportJob(TenantOwnedModel):
         if self.status == ExportStatus.DONE:
             return 100
         return min(99, self.rows_written * 100 // self.total) if self.total else 0
+
+
+class DashboardSnapshot(TenantOwnedModel):
+    """The dashboard's customer charts as last counted (one row per tenant): the page shows
+    these numbers and their time, and a worker counts them again when they are a few
+    minutes old (``reports.dashboard_snapshot``), so no page view waits for a count over a
+    million customers."""
+
+    computed_at = models.DateTimeField(_("computed at"))
+    # The tenant's date the activity months were counted back from.
+    day = models.DateField(_("day"))
+    # {"consent": {status: count}, "activity": [{key, from, to, count, before}, ...]}
+    figures = models.JSONField(_("figures"), default=dict)
+    # When a page view last asked a worker for a new count (one at a time).
+    refresh_asked_at = models.DateTimeField(_("refresh asked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dashboard snapshot")
+        verbose_name_plural = _("dashboard snapshots")
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="reports_one_snapshot")]
+
+    def __str__(self) -> str:
+        return f"{self.computed_at:%Y-%m-%d %H:%M}"

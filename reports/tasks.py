@@ -56,3 +56,25 @@ def export_jobs_sweep() -> int:
     for _tenant in each_tenant(Tenant.objects.filter(is_active=True)):
         handled += sum(sweep().values())
     return handled
+
+
+@tenant_task(name="reports.dashboard_refresh")
+def dashboard_refresh() -> str:
+    """Count the dashboard's customer charts again (a page view found them a few minutes
+    old; reports/dashboard_snapshot.py)."""
+    from .dashboard_snapshot import snapshot_refresh
+
+    return snapshot_refresh().computed_at.isoformat()
+
+
+@shared_task(name="reports.dashboard_snapshots_sweep")
+def dashboard_snapshots_sweep() -> int:
+    """Beat: a new count for every dashboard snapshot older than a quarter of an hour."""
+    from tenancy.context import each_tenant
+    from tenancy.models import Tenant
+
+    from .dashboard_snapshot import snapshot_keep_fresh
+
+    return sum(
+        snapshot_keep_fresh() for _tenant in each_tenant(Tenant.objects.filter(is_active=True))
+    )

@@ -8,13 +8,13 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from consent.models import ConsentStatus
 from tenancy.roles import Perm
 
-from . import dashboard
+from . import dashboard, dashboard_snapshot
 from .charts import OKABE_ITO, Bar, Segment, bar_chart, stacked_bar
 from .definitions import REPORTS
 
@@ -33,8 +33,16 @@ def _customer_list(**params: str) -> str:
     return f"{reverse('customer-list')}?{urlencode(params)}"
 
 
-def _consent_section() -> dict:
-    as_of, counts = dashboard.cached("consent", dashboard.consent_coverage)
+def _as_of(figures: dashboard_snapshot.Figures) -> dict:
+    """When the customer charts were counted: the time, with the date when not today."""
+    moment = timezone.localtime(figures.as_of)
+    same_day = moment.date() == timezone.localdate()
+    shown = formats.date_format(moment, "TIME_FORMAT" if same_day else "SHORT_DATETIME_FORMAT")
+    return {"as_of": shown, "refreshing": figures.refreshing}
+
+
+def _consent_section(figures: dashboard_snapshot.Figures) -> dict:
+    counts = figures.consent
     rows, segments = [], []
     for status, count in counts.items():
         label = str(ConsentStatus(status).label)
@@ -47,7 +55,7 @@ def _consent_section() -> dict:
         segments.append(Segment(label, count, href, title, colour, pattern))
         rows.append({"label": label, "count": count, "href": href})
     chart = stacked_bar(segments, chart_id="chart-consent", label=_("Consent coverage"))
-    return {"chart": chart, "rows": rows, "total": sum(counts.values()), "as_of": as_of}
+    return {"chart": chart, "rows": rows, "total": sum(counts.values()), **_as_of(figures)}
 
 
 def _activity_label(bucket: dashboard.ActivityBucket) -> tuple[str, str]:
@@ -75,10 +83,9 @@ def _activity_href(bucket: dashboard.ActivityBucket) -> str:
     return _customer_list(last_activity_before=bucket.before.isoformat(), sort="-last_activity")
 
 
-def _activity_section() -> dict:
-    as_of, buckets = dashboard.cached("activity", dashboard.activity_buckets)
+def _activity_section(figures: dashboard_snapshot.Figures) -> dict:
     bars, rows = [], []
-    for bucket in buckets:
+    for bucket in figures.activity:
         short, long = _activity_label(bucket)
         href = _activity_href(bucket)
         count = formats.number_format(bucket.count, force_grouping=True)
@@ -88,7 +95,7 @@ def _activity_section() -> dict:
         bars.append(Bar(short, bucket.count, href, title))
         rows.append({"label": long, "count": bucket.count, "href": href})
     chart = bar_chart(bars, chart_id="chart-activity", label=_("Customers by last activity"))
-    return {"chart": chart, "rows": rows, "as_of": as_of}
+    return {"chart": chart, "rows": rows, **_as_of(figures)}
 
 
 def _forecast_section() -> dict:
@@ -132,8 +139,9 @@ def dashboard_page(request):
     if membership is not None:
         can = membership.has_perm
         if can(Perm.REGISTRY_VIEW):
-            context["consent"] = _consent_section()
-            context["activity"] = _activity_section()
+            figures = dashboard_snapshot.dashboard_figures()
+            context["consent"] = _consent_section(figures)
+            context["activity"] = _activity_section(figures)
         if can(Perm.ANONYMIZE):
             context["forecast"] = _forecast_section()
             context["runs"] = dashboard.recent_runs()
