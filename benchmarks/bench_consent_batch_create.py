@@ -17,7 +17,7 @@ not measured.
   still one ``audit_record`` per request until the audit app offers a bulk append).
 
 BENCH_CONSENT_BATCH_SIZES (default ``10000,100000``), BENCH_CONSENT_BATCH_CHUNKS (default
-``200``; more sizes, e.g. ``200,500``, run at the smallest size only; a chunk holds one
+``500``; more sizes, e.g. ``500,200``, run at the smallest size only; a chunk holds one
 advisory lock per customer until it commits, and 1,000 overran PostgreSQL's shared lock
 table, ``max_locks_per_transaction``, while other databases were busy) and
 BENCH_CONSENT_BATCH_SAMPLE (default 2000, the baseline's customers) change what is run;
@@ -50,7 +50,7 @@ from notifications.models import NotificationSettings
 from tenancy.context import tenant_context
 
 SIZES = [int(n) for n in os.environ.get("BENCH_CONSENT_BATCH_SIZES", "10000,100000").split(",")]
-CHUNKS = [int(n) for n in os.environ.get("BENCH_CONSENT_BATCH_CHUNKS", "200").split(",")]
+CHUNKS = [int(n) for n in os.environ.get("BENCH_CONSENT_BATCH_CHUNKS", "500").split(",")]
 SAMPLE = int(os.environ.get("BENCH_CONSENT_BATCH_SAMPLE", "2000"))
 # Set to print a profile of each set-based run to stderr (where a chunk's time goes).
 PROFILE = os.environ.get("BENCH_CONSENT_BATCH_PROFILE", "")
