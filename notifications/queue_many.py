@@ -188,7 +188,7 @@ def message_queue_many(*, template: str, outgoing: Sequence[Outgoing]) -> list[i
 
 # Messages per send task. A group is sent one message after another by one worker thread
 # (about 50 ms each at the provider), so groups must stay small enough that a batch's
-# messages still spread over the threads: a chunk of 200 becomes 10 tasks, and a batch
+# messages still spread over the threads: a chunk of 500 becomes 25 tasks, and a batch
 # makes several chunks a second. Publishing is about 1 ms of CPU per task (kombu), so
 # groups of 10 cost a batch 6% more CPU than groups of 20 (docs/benchmarks.md).
 SEND_GROUP_SIZE = 20
