@@ -71,3 +71,21 @@ def make_customer(*, name: str = "Östergård Bygg AB", **fields):
     from customers.services.customers import customer_create
 
     return customer_create(actor=Actor.system("test"), name=name, **fields)
+
+
+def consent_granted_by_link(customer, *, language: str, texts: tuple[str, ...] = ("Terms",)):
+    """Publish consent terms in ``language`` (one version per text) and record that the
+    customer granted the newest through the consent link, as the consent page does."""
+    from audit.actors import Actor
+    from consent.services import consent_record, consent_terms_publish
+
+    for text in texts:
+        consent_terms_publish(language=language, text=text, actor=Actor.system("t"))
+    consent_record(
+        customer=customer,
+        decision="granted",
+        method="link",
+        actor=Actor.customer(customer.pk),
+        terms_version=len(texts),
+        language=language,
+    )

@@ -13,11 +13,11 @@ from audit import describe as d
 from audit.actors import Actor
 from audit.models import AuditEvent
 from audit.services import audit_record
-from consent.services import consent_record, consent_terms_publish
+from consent.services import consent_record
 from customers.models import Contact
 from customers.services.contacts import contact_create, contact_delete
 from tenancy.context import tenant_context
-from tests.factories import make_customer
+from tests.factories import consent_granted_by_link, make_customer
 
 
 @pytest.fixture
@@ -34,15 +34,7 @@ def _one(event, **kwargs) -> d.Entry:
 def test_consent_granted_through_the_link_reads_as_a_sentence(personas):
     with tenant_context(personas.tenant_a):
         customer = make_customer(name="Östergård Bygg AB")
-        consent_terms_publish(language="en", text="Terms", actor=Actor.system("t"))
-        consent_record(
-            customer=customer,
-            decision="granted",
-            method="link",
-            actor=Actor.customer(customer.pk),
-            terms_version=1,
-            language="en",
-        )
+        consent_granted_by_link(customer, language="en")
         event = AuditEvent.objects.get(action="consent.granted")
         entry = _one(event)
     sentence = str(entry.sentence)
@@ -175,16 +167,7 @@ def test_files_name_customers_by_number_only(personas):
 def test_sentences_in_swedish(personas, anna):
     with tenant_context(personas.tenant_a):
         customer = make_customer(name="Östergård Bygg AB")
-        consent_terms_publish(language="sv", text="Villkor", actor=Actor.system("t"))
-        consent_terms_publish(language="sv", text="Villkor 2", actor=Actor.system("t"))
-        consent_record(
-            customer=customer,
-            decision="granted",
-            method="link",
-            actor=Actor.customer(customer.pk),
-            terms_version=2,
-            language="sv",
-        )
+        consent_granted_by_link(customer, language="sv", texts=("Villkor", "Villkor 2"))
         consent_record(
             customer=customer,
             decision="withdrawn",

@@ -13,12 +13,11 @@ import pytest
 from playwright.sync_api import expect
 
 from audit.actors import Actor
-from consent.services import consent_record, consent_terms_publish
 from customers.services.addresses import address_add
 from customers.services.contacts import contact_create, contact_link
 from customers.services.customers import customer_update
 from tenancy.context import tenant_context
-from tests.factories import make_customer
+from tests.factories import consent_granted_by_link, make_customer
 from tests.personas import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -48,15 +47,7 @@ def test_the_history_tab_reads_as_swedish_sentences(
         other = make_customer(name="Berg & Son AB")
         contact = contact_create(customer=other, actor=anna, first_name="Åsa", last_name="Lind")
         contact_link(contact=contact, customer=customer, actor=anna)
-        consent_terms_publish(language="sv", text="Villkor", actor=Actor.system("t"))
-        consent_record(
-            customer=customer,
-            decision="granted",
-            method="link",
-            actor=Actor.customer(customer.pk),
-            terms_version=1,
-            language="sv",
-        )
+        consent_granted_by_link(customer, language="sv", texts=("Villkor",))
         customer_update(customer=customer, actor=anna, user=p.bob, reference_required=True)
 
     context = browser.new_context(base_url=live_app, locale="sv-SE")

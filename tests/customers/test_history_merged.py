@@ -11,12 +11,11 @@ import re
 import pytest
 
 from audit.actors import Actor
-from consent.services import consent_record, consent_terms_publish
 from customers.services.addresses import address_add
 from customers.services.contacts import contact_create, contact_delete, contact_link
 from customers.services.customers import customer_update
 from tenancy.context import tenant_context
-from tests.factories import make_customer
+from tests.factories import consent_granted_by_link, make_customer
 
 
 @pytest.fixture
@@ -53,16 +52,7 @@ def card(personas):
             last_name="Holm",
         )
         contact_delete(contact=gone, actor=Actor.user(personas.bob), user=personas.bob)
-        consent_terms_publish(language="en", text="Terms", actor=Actor.system("t"))
-        consent_terms_publish(language="en", text="Terms 2", actor=Actor.system("t"))
-        consent_record(
-            customer=customer,
-            decision="granted",
-            method="link",
-            actor=Actor.customer(customer.pk),
-            terms_version=2,
-            language="en",
-        )
+        consent_granted_by_link(customer, language="en", texts=("Terms", "Terms 2"))
         customer_update(
             customer=customer, actor=Actor.user(alice), user=alice, credit_limit_amount=50000
         )
