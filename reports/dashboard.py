@@ -4,8 +4,8 @@ Each chart is one aggregate statement over the active tenant's customers: condit
 counts (``COUNT(*) FILTER (WHERE ...)``) in one pass instead of a query per bar. The counts
 match the customer list the charts link to: its default tab, the active customers.
 
-At a million customers the two customer charts take a few hundred milliseconds to count
-(docs/benchmarks.md ``dashboard``), so the page shows them from a per-tenant snapshot that
+At a million customers the two customer charts take about 1.4 s to count (docs/benchmarks.md
+``dashboard``), so the page shows them from a per-tenant snapshot that
 a worker counts again when it is a few minutes old (``reports.dashboard_snapshot``) and
 says how old they are; the forecast reads a narrow index and is always current.
 """
