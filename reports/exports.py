@@ -36,7 +36,6 @@ from customers.exports import defuse
 from tenancy.context import tenant_scope
 
 from .definitions import DATE, MONEY, TEXT, Column, Report, cell_values
-from .services import report_export_record
 
 CHUNK_SIZE = 1000
 FILE_CHUNK = 64 * 1024
@@ -124,42 +123,6 @@ def _xlsx(report: Report, columns: list[Column], customers, counter: list[int]) 
 
 
 WRITERS: dict[str, Callable] = {"csv": _csv, "xlsx": _xlsx}
-
-
-def export_stream(
-    *,
-    fmt: str,
-    report: Report,
-    columns: list[Column],
-    customers,
-    tenant,
-    actor: Actor,
-    language: str,
-    filters: list[str],
-    writer: Callable | None = None,
-) -> Iterator[bytes]:
-    """A report's file (``stream_export`` with a report's writer and audit entry).
-
-    ``writer``: one not in ``WRITERS`` (the PDF list and label sheets, ``reports.pdf`` and
-    ``reports.labels``), with the same arguments; ``fmt`` then names it in the audit log."""
-
-    def record(*, actor: Actor, count: int, complete: bool):
-        return report_export_record(
-            actor=actor,
-            report=report.slug,
-            fmt=fmt,
-            count=count,
-            complete=complete,
-            filters=filters,
-        )
-
-    return stream_export(
-        tenant=tenant,
-        actor=actor,
-        language=language,
-        write=lambda counter: (writer or WRITERS[fmt])(report, columns, customers, counter),
-        record=record,
-    )
 
 
 def stream_export(

@@ -1,7 +1,7 @@
 """Every export is one path (issue 11): stream it at once, or run it as a job.
 
 ``export_inline_allowed``: up to ``REPORTS_EXPORT_INLINE_MAX_ROWS`` customers the request
-streams the file (``reports.exports.export_stream``); more, and ``export_job_create``
+streams the file (``reports.exports.stream_export``); more, and ``export_job_create``
 records an ``ExportJob`` and a worker writes the file (``export_job_run``), row by row,
 to the tenant's own storage prefix ``tenants/<tenant id>/exports/<random>.<ext>``. Both
 paths use the same plan (``reports.export_sources``) and the same writers, so memory

@@ -178,7 +178,7 @@ def _draw(canvas: Canvas, grid: Grid, row: int, col: int, lines: list[str]) -> N
 def write_labels(
     report, columns, customers, counter: list[int], *, grid: Grid, start: int = 1
 ) -> Iterator[bytes]:
-    """The label sheets (an ``exports.export_stream`` writer; ``report`` and ``columns``
+    """The label sheets (a report writer, as ``exports.WRITERS``; ``report`` and ``columns``
     are not used: every report's selection can be printed on labels)."""
 
     def fill(file) -> None:

@@ -187,7 +187,7 @@ def write_list(
     *,
     summary: list[tuple[str, str]],
 ) -> Iterator[bytes]:
-    """The PDF list (an ``exports.export_stream`` writer): one line per report row."""
+    """The PDF list (a report writer, as ``exports.WRITERS``): one line per report row."""
 
     def fill(file) -> None:
         heading = Heading(str(report.label), summary, require_tenant().name)

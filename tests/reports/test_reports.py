@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.http import QueryDict
 
 from audit.actors import Actor
 from audit.models import AuditEvent
@@ -24,11 +25,12 @@ from customers.models import Customer, CustomerStatus
 from customers.services.addresses import address_add, head_office_change
 from customers.services.customers import customer_set_status
 from customers.services.selections import saved_list_save
-from reports import selectors
+from reports import export_sources
 from reports.definitions import REPORTS
-from reports.exports import export_stream
+from reports.exports import stream_export
 from sales.services import sales_document_post
 from tenancy.context import tenant_context
+from tenancy.models import Membership
 from tests.factories import ReferenceEntryFactory, make_customer
 
 SYSTEM = Actor.system("test")
@@ -475,21 +477,24 @@ def test_export_is_audited_without_personal_data(world):
 
 
 def test_a_download_cut_off_is_audited_as_incomplete(world):
-    report = REPORTS["phones"]
-    columns = report.columns_for(lambda perm: True)
+    """The inline path as the export view takes it: the plan, then the streamed file."""
     with tenant_context(world.p.tenant_a):
-        customers = report.queryset(
-            selectors.selection(list_kwargs={"ordering": "number"}), has_perm=lambda perm: True
+        membership = Membership.objects.get(user=world.p.bob, tenant=world.p.tenant_a)
+        _form, plan = export_sources.plan(
+            export_sources.REPORT,
+            fmt="csv",
+            criteria=QueryDict("report=phones"),
+            key="",
+            user=world.p.bob,
+            membership=membership,
+            tenant=world.p.tenant_a,
         )
-    stream = export_stream(
-        fmt="csv",
-        report=report,
-        columns=columns,
-        customers=customers,
+    stream = stream_export(
         tenant=world.p.tenant_a,
         actor=Actor.user(world.p.bob),
         language="en",
-        filters=[],
+        write=plan.write,
+        record=plan.record,
     )
     next(stream), next(stream)  # the header and one row
     stream.close()  # the client went away: the server closes the response
