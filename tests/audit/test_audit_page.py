@@ -93,6 +93,8 @@ def test_an_unknown_customer_number_is_a_field_message(personas, log):
 def test_export_is_the_filtered_entries_as_csv_and_is_audited(personas, log):
     customer, _other, _contact, _b = log
     alice = personas.client(personas.alice)
+    page = alice.get("/audit/").content.decode()
+    assert "The file names customers by their number only" in page  # said before the click
     response = alice.get("/reports/audit-log/export/", {"customer": customer.number})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
